@@ -1,0 +1,191 @@
+import type { LifelineError } from './errors.js'
+import type { Stream, TypedEventTarget } from '@libp2p/interface'
+
+export type { Stream }
+
+/** How a link's messages currently travel. */
+export type LinkPath = 'relayed' | 'direct'
+
+export interface PeerInit {
+  /**
+   * Multiaddrs of Circuit Relay v2 relays, each ending in `/p2p/<relay peer ID>`,
+   * e.g. `/dns4/relay.example.com/tcp/443/wss/p2p/12D3Koo...`. At least one.
+   */
+  relays: string[]
+  /**
+   * ICE servers for WebRTC. No third-party servers are contacted unless listed here.
+   *
+   * @default []
+   */
+  iceServers?: RTCIceServer[]
+  /**
+   * The peer's identity as a protobuf-encoded Ed25519 private key (for instance from
+   * `exportPrivateKey()` of an earlier peer). A new identity is made when absent.
+   */
+  privateKey?: Uint8Array
+  /**
+   * Allow dialing private and loopback addresses and plain `ws://` (local development,
+   * LAN deployments, tests). Browsers refuse them otherwise.
+   *
+   * @default false
+   */
+  allowPrivateAddresses?: boolean
+  /**
+   * Try a direct WebRTC connection for every link. When false, links stay relayed.
+   *
+   * @default true
+   */
+  direct?: boolean
+  /**
+   * Largest message `Link.send()` accepts, in bytes.
+   *
+   * @default 8 MiB (DEFAULT_MAX_MESSAGE_BYTES)
+   */
+  maxMessageBytes?: number
+  /**
+   * Bytes a link may hold unacknowledged before `send()` waits.
+   *
+   * @default 16 MiB (DEFAULT_SEND_BUFFER_BYTES)
+   */
+  sendBufferBytes?: number
+}
+
+export interface AbortOptions {
+  signal?: AbortSignal
+}
+
+/** The steps of `connect()`, reported through its `onProgress` option. */
+export type ConnectProgress =
+  | { type: 'dial-relayed', relay: string }
+  | { type: 'relayed', relay: string }
+  | { type: 'link-open' }
+
+export interface ConnectOptions extends AbortOptions {
+  onProgress?(event: ConnectProgress): void
+}
+
+export type RelayState = 'connecting' | 'reserved' | 'down'
+
+export interface RelayStatus {
+  /** The relay's multiaddr as configured. */
+  multiaddr: string
+  peerId: string
+  state: RelayState
+  /** Round-trip time to the relay in milliseconds, once measured. */
+  rttMs?: number
+  /** The last error seen while connecting or reserving. */
+  lastError?: string
+}
+
+export interface LinkStatus {
+  peerId: string
+  path: LinkPath
+  rttMs?: number
+  state: 'open' | 'closed'
+  /** Who opened the link: this peer (`outbound`) or the remote (`inbound`). */
+  direction: 'outbound' | 'inbound'
+}
+
+export interface PeerStatus {
+  peerId: string
+  started: boolean
+  /** True while at least one relay holds a reservation for this peer. */
+  online: boolean
+  relays: RelayStatus[]
+  links: LinkStatus[]
+  /** Multiaddrs other peers can use to reach this one. */
+  addresses: string[]
+}
+
+export interface PeerEvents {
+  /** A remote peer opened a link to this peer. */
+  link: CustomEvent<Link>
+  /** `online` changed: a first reservation was made, or the last one was lost. */
+  online: CustomEvent<boolean>
+  /** Any part of `status()` changed. */
+  status: CustomEvent<PeerStatus>
+}
+
+export interface Peer extends TypedEventTarget<PeerEvents> {
+  /** This peer's ID, a base58btc string. */
+  readonly peerId: string
+  /** Start the peer and begin reserving on the relays. */
+  start(): Promise<void>
+  /** Close every link and connection and stop. */
+  stop(): Promise<void>
+  /**
+   * Resolves once a relay holds a reservation for this peer, so that others can reach it.
+   *
+   * @throws {LifelineError} `NOT_STARTED`, `ABORTED`, `TIMEOUT`
+   */
+  online(options?: AbortOptions): Promise<void>
+  /** A snapshot of relays, links and addresses. */
+  status(): PeerStatus
+  /**
+   * Open (or return the open) link to a peer. Resolves as soon as the relayed path
+   * carries messages; a direct WebRTC path is tried in the background.
+   *
+   * @throws {LifelineError} `INVALID_PEER_ID`, `NOT_STARTED`, `PEER_UNREACHABLE`,
+   * `RELAY_UNREACHABLE`, `ABORTED`, `TIMEOUT`
+   */
+  connect(peerId: string, options?: ConnectOptions): Promise<Link>
+  /** Open links, by remote peer ID. */
+  links(): Link[]
+  /**
+   * Accept raw streams for an application protocol (see `Link.openStream()`).
+   */
+  handle(protocol: string, handler: (stream: Stream, remotePeerId: string) => void): Promise<void>
+  /** The private key to pass as `privateKey` to keep this identity. */
+  exportPrivateKey(): Uint8Array
+}
+
+export interface PathChange {
+  path: LinkPath
+  previous: LinkPath
+}
+
+export interface LinkEvents {
+  /** A message arrived (in order, exactly once). */
+  message: CustomEvent<Uint8Array>
+  /** Messages now travel another way. */
+  pathchange: CustomEvent<PathChange>
+  /** The smoothed RTT of the current path changed. */
+  rtt: CustomEvent<number>
+  /** The link closed; `detail` says why, when it was an error. */
+  close: CustomEvent<LifelineError | undefined>
+}
+
+export interface Link extends TypedEventTarget<LinkEvents>, AsyncIterable<Uint8Array> {
+  readonly remotePeerId: string
+  readonly direction: 'outbound' | 'inbound'
+  /** How messages travel now. */
+  readonly path: LinkPath
+  /** Smoothed round-trip time of the current path in ms, once measured. */
+  readonly rttMs: number | undefined
+  readonly closed: boolean
+  /**
+   * Queue a message. Resolves once the link has taken it; waits while the send buffer
+   * is full. Messages arrive in order and exactly once while both peers run, across
+   * any number of path changes.
+   *
+   * @throws {LifelineError} `LINK_CLOSED`, `MESSAGE_TOO_LARGE`, `ABORTED`
+   */
+  send(data: Uint8Array | string, options?: AbortOptions): Promise<void>
+  /** Incoming messages from now on; ends when the link closes. */
+  messages(options?: AbortOptions): AsyncIterableIterator<Uint8Array>
+  /**
+   * Resolves when the link's path is `path` (at once if it already is).
+   *
+   * @throws {LifelineError} `LINK_CLOSED`, `ABORTED`
+   */
+  waitForPath(path: LinkPath, options?: AbortOptions): Promise<void>
+  /**
+   * A raw libp2p stream for bulk data on the best connection now (direct when there
+   * is one). Not covered by the link's failover: the stream ends if its path dies.
+   *
+   * @throws {LifelineError} `LINK_CLOSED`, `UNSUPPORTED_PROTOCOL`, `ABORTED`
+   */
+  openStream(protocol: string, options?: AbortOptions): Promise<Stream>
+  /** Close the link on both sides. */
+  close(): Promise<void>
+}
