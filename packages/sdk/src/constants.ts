@@ -1,0 +1,76 @@
+/**
+ * Every tunable of the SDK, with the reason for its value. Documented `@default`s in
+ * the public types refer to these names.
+ */
+
+/** Protocol of the link stream that carries messages, acks and pings on each path. */
+export const LINK_PROTOCOL = '/lifeline/link/1.0.0'
+
+/**
+ * Largest message `Link.send()` accepts. Messages are kept until acknowledged so that
+ * a path change loses nothing; 8 MiB keeps one message well inside the send buffer.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+/**
+ * Unacknowledged bytes a link holds before `send()` waits (backpressure). Twice the
+ * largest message, so one large message never blocks on its own.
+ */
+export const DEFAULT_SEND_BUFFER_BYTES = 16 * 1024 * 1024
+
+/** Unacknowledged messages a link holds before `send()` waits, whatever their size. */
+export const SEND_BUFFER_MESSAGES = 8192
+
+/**
+ * A frame is a message plus a small header; anything larger is garbage or hostile
+ * and closes the path with PROTOCOL_ERROR instead of buffering without bound.
+ */
+export const FRAME_OVERHEAD_BYTES = 64
+
+/** A receiver acknowledges after this many messages, or after ACK_DELAY_MS. */
+export const ACK_EVERY_MESSAGES = 32
+
+/** Delayed-ack timer, as TCP does (RFC 1122 allows up to 500 ms; we want fast buffer release). */
+export const ACK_DELAY_MS = 20
+
+/** Each path is pinged this often, so a dead path is found within about a second. */
+export const PING_INTERVAL_MS = 500
+
+/**
+ * A ping times out after clamp(PING_TIMEOUT_RTT_FACTOR x smoothed RTT) milliseconds
+ * (iroh's ping tracker uses 3 x RTT with a floor). The floor absorbs the queueing of a
+ * ping behind bulk data; the ceiling keeps detection of a dead path under 3 s.
+ */
+export const PING_TIMEOUT_RTT_FACTOR = 3
+export const PING_TIMEOUT_MIN_MS = 1500
+export const PING_TIMEOUT_MAX_MS = 2500
+
+/** Weight of a new RTT sample in the smoothed RTT (RFC 6298 uses 1/8). */
+export const RTT_SMOOTHING = 1 / 8
+
+/**
+ * A WebRTC dial normally takes 0.2-0.4 s on a LAN and a few seconds across the
+ * internet. One attempt is abandoned after this long and tried again.
+ */
+export const DIRECT_DIAL_ATTEMPT_TIMEOUT_MS = 8000
+
+/** Direct dial attempts per upgrade before the link settles on the relay. */
+export const DIRECT_DIAL_ATTEMPTS = 3
+
+/**
+ * When the remote side reports the direct connection open but our dial has not
+ * finished this long after, the dial is stuck (@libp2p/webrtc 6.0.33 waits for an
+ * `open` event of its `init` channel that can never come when the remote closes the
+ * channel first) and is abandoned and retried at once.
+ */
+export const DIRECT_DIAL_STUCK_GRACE_MS = 750
+
+/** Default deadline for `connect()` and `online()` when the caller passes no signal. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000
+export const DEFAULT_ONLINE_TIMEOUT_MS = 15_000
+
+/** How long the link handshake (HELLO both ways) may take on a fresh path. */
+export const HANDSHAKE_TIMEOUT_MS = 5000
+
+/** How often relay RTT is measured for `status()`. */
+export const RELAY_PING_INTERVAL_MS = 5000

@@ -1,0 +1,56 @@
+import { generateKeyPair, privateKeyFromProtobuf } from '@libp2p/crypto/keys'
+import type { PrivateKey } from '@libp2p/interface'
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_BUFFER_BYTES } from './constants.js'
+import { LifelineError } from './errors.js'
+import { PeerImpl } from './internal/peer/peer.js'
+import { parseRelayAddress } from './internal/util/parse.js'
+import type { Peer, PeerInit } from './types.js'
+
+function positiveInteger (name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) {
+    return fallback
+  }
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new LifelineError('INVALID_CONFIG', `${name} must be a positive integer, got ${String(value)}`)
+  }
+  return value
+}
+
+async function loadKey (bytes: Uint8Array | undefined): Promise<PrivateKey> {
+  if (bytes === undefined) {
+    return generateKeyPair('Ed25519')
+  }
+  try {
+    return privateKeyFromProtobuf(bytes)
+  } catch (err) {
+    throw new LifelineError('INVALID_CONFIG', 'privateKey is not a protobuf-encoded private key (use the bytes from exportPrivateKey())', { cause: err })
+  }
+}
+
+/**
+ * Create a peer (not started). Call `start()`, then `online()` to wait for a relay
+ * reservation.
+ *
+ * @throws {LifelineError} `INVALID_MULTIADDR` for a bad relay address, `INVALID_CONFIG`
+ * for an out-of-range option or unusable private key
+ */
+export async function createPeer (init: PeerInit): Promise<Peer> {
+  if (!Array.isArray(init.relays) || init.relays.length === 0) {
+    throw new LifelineError('INVALID_CONFIG', 'relays must list at least one relay multiaddr ending in /p2p/<relay peer ID>')
+  }
+  const relays = init.relays.map(parseRelayAddress)
+  const maxMessageBytes = positiveInteger('maxMessageBytes', init.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES)
+  const sendBufferBytes = positiveInteger('sendBufferBytes', init.sendBufferBytes, DEFAULT_SEND_BUFFER_BYTES)
+  if (sendBufferBytes < maxMessageBytes) {
+    throw new LifelineError('INVALID_CONFIG', `sendBufferBytes (${sendBufferBytes}) must be at least maxMessageBytes (${maxMessageBytes})`)
+  }
+  return PeerImpl.create({
+    privateKey: await loadKey(init.privateKey),
+    relays,
+    iceServers: init.iceServers ?? [],
+    direct: init.direct ?? true,
+    allowPrivateAddresses: init.allowPrivateAddresses ?? false,
+    maxMessageBytes,
+    sendBufferBytes
+  })
+}

@@ -1,0 +1,87 @@
+/**
+ * Upgrade a link to a direct WebRTC connection, signalled through a relay. Each
+ * attempt has its own deadline, and an attempt the remote has already seen succeed
+ * is abandoned after a short grace (see DIRECT_DIAL_STUCK_GRACE_MS) instead of
+ * waiting out the upstream hang.
+ */
+import type { Connection, Logger } from '@libp2p/interface'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import {
+  DIRECT_DIAL_ATTEMPT_TIMEOUT_MS,
+  DIRECT_DIAL_ATTEMPTS,
+  DIRECT_DIAL_STUCK_GRACE_MS
+} from '../../constants.js'
+import { anySignal } from '../util/abort.js'
+import type { RelayAddress } from '../util/parse.js'
+
+export interface DirectUpgradeInit {
+  dial(ma: Multiaddr, signal: AbortSignal): Promise<Connection>
+  relays: RelayAddress[]
+  remotePeerId: string
+  signal: AbortSignal
+  log: Logger
+}
+
+export class DirectUpgrade {
+  private readonly init: DirectUpgradeInit
+  private attempt: AbortController | undefined
+  private stuckTimer: ReturnType<typeof setTimeout> | undefined
+
+  constructor (init: DirectUpgradeInit) {
+    this.init = init
+  }
+
+  /** WebRTC addresses of the remote peer: one through each relay it may be reserved on. */
+  addresses (): Multiaddr[] {
+    return this.init.relays.map(r => multiaddr(`${r.text}/p2p-circuit/webrtc/p2p/${this.init.remotePeerId}`))
+  }
+
+  /** The remote reports our direct connection open: an attempt still pending is stuck. */
+  remoteReportsUp (): void {
+    const attempt = this.attempt
+    if (attempt === undefined || this.stuckTimer !== undefined) {
+      return
+    }
+    this.stuckTimer = setTimeout(() => {
+      this.init.log('direct dial still pending %d ms after the remote saw it open; retrying', DIRECT_DIAL_STUCK_GRACE_MS)
+      attempt.abort(new Error('WebRTC dial stuck after the remote connected'))
+    }, DIRECT_DIAL_STUCK_GRACE_MS)
+  }
+
+  /** Try to open a direct connection; resolves with it, or undefined when every attempt failed. */
+  async run (): Promise<Connection | undefined> {
+    const addresses = this.addresses()
+    for (let i = 0; i < DIRECT_DIAL_ATTEMPTS && !this.init.signal.aborted; i++) {
+      for (const ma of addresses) {
+        const connection = await this.tryOnce(ma)
+        if (connection !== undefined) {
+          return connection
+        }
+        if (this.init.signal.aborted) {
+          return undefined
+        }
+      }
+    }
+    return undefined
+  }
+
+  private async tryOnce (ma: Multiaddr): Promise<Connection | undefined> {
+    const attempt = new AbortController()
+    this.attempt = attempt
+    const combined = anySignal(this.init.signal, attempt.signal, AbortSignal.timeout(DIRECT_DIAL_ATTEMPT_TIMEOUT_MS))
+    const started = performance.now()
+    try {
+      const connection = await this.init.dial(ma, combined.signal)
+      this.init.log('direct connection via %a after %d ms', ma, Math.round(performance.now() - started))
+      return connection
+    } catch (err) {
+      this.init.log('direct dial via %a failed after %d ms - %e', ma, Math.round(performance.now() - started), err)
+      return undefined
+    } finally {
+      combined.clear()
+      clearTimeout(this.stuckTimer)
+      this.stuckTimer = undefined
+      this.attempt = undefined
+    }
+  }
+}

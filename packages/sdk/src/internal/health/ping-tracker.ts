@@ -1,0 +1,63 @@
+/**
+ * RTT and liveness of one path, fed with the pings it sends and the pongs it gets.
+ * Pure: the caller passes the time, so tests drive it with a fake clock.
+ */
+import {
+  PING_TIMEOUT_MAX_MS,
+  PING_TIMEOUT_MIN_MS,
+  PING_TIMEOUT_RTT_FACTOR,
+  RTT_SMOOTHING
+} from '../../constants.js'
+
+export class PingTracker {
+  private readonly outstanding = new Map<number, number>()
+  private nonce = 0
+  private lastReceivedAt = -Infinity
+  /** Smoothed RTT in ms, undefined until the first pong. */
+  srtt: number | undefined
+
+  /** How long a ping may go unanswered: clamp(3 x RTT) as iroh's ping tracker does. */
+  get timeoutMs (): number {
+    const fromRtt = (this.srtt ?? 0) * PING_TIMEOUT_RTT_FACTOR
+    return Math.min(PING_TIMEOUT_MAX_MS, Math.max(PING_TIMEOUT_MIN_MS, fromRtt))
+  }
+
+  /** Register a ping sent now; returns its nonce. */
+  sent (now: number): number {
+    this.nonce = (this.nonce + 1) >>> 0
+    this.outstanding.set(this.nonce, now)
+    return this.nonce
+  }
+
+  /** Register a pong; returns the RTT sample, or undefined for an unknown nonce. */
+  pong (nonce: number, now: number): number | undefined {
+    const sentAt = this.outstanding.get(nonce)
+    if (sentAt === undefined) {
+      return undefined
+    }
+    // a pong proves every earlier ping's path alive as well
+    for (const [n, at] of this.outstanding) {
+      if (at <= sentAt) {
+        this.outstanding.delete(n)
+      }
+    }
+    const sample = now - sentAt
+    this.srtt = this.srtt === undefined ? sample : this.srtt + RTT_SMOOTHING * (sample - this.srtt)
+    return sample
+  }
+
+  /** Anything received on the path is a sign of life, even while a pong is queued behind data. */
+  received (now: number): void {
+    this.lastReceivedAt = now
+  }
+
+  /** True when a ping has gone unanswered, and nothing else arrived, for longer than the timeout. */
+  dead (now: number): boolean {
+    for (const at of this.outstanding.values()) {
+      if (now - at > this.timeoutMs && now - this.lastReceivedAt > this.timeoutMs) {
+        return true
+      }
+    }
+    return false
+  }
+}

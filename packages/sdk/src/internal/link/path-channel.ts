@@ -1,0 +1,172 @@
+/**
+ * One path of a link: the link-protocol stream on one connection (relayed or direct).
+ * It frames and unframes, answers and sends pings, measures RTT, and closes itself
+ * when the remote stops answering. What the frames mean is the link's business.
+ */
+import type { Connection, Logger, Stream } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
+import { PING_INTERVAL_MS } from '../../constants.js'
+import { isLifelineError, LifelineError } from '../../errors.js'
+import type { LinkPath } from '../../types.js'
+import { PingTracker } from '../health/ping-tracker.js'
+import { encodeFrame, FrameDecoder, FrameType, type Frame } from './frame.js'
+
+export interface PathChannelEvents {
+  frame(path: PathChannel, frame: Frame): void
+  rtt(path: PathChannel, rttMs: number): void
+  close(path: PathChannel, err: LifelineError | undefined): void
+}
+
+export interface PathChannelInit {
+  stream: Stream
+  connection: Connection
+  maxFrameBytes: number
+  events: PathChannelEvents
+  log: Logger
+  now?: () => number
+}
+
+export class PathChannel {
+  readonly id: string
+  readonly tier: LinkPath
+  readonly connection: Connection
+  /** True once the remote's HELLO arrived on this path. */
+  ready = false
+  closed = false
+  private readonly stream: Stream
+  private readonly decoder: FrameDecoder
+  private readonly tracker = new PingTracker()
+  private readonly events: PathChannelEvents
+  private readonly log: Logger
+  private readonly now: () => number
+  private readonly urgent: Uint8Array[][] = []
+  private readonly queue: Uint8Array[][] = []
+  private pumping = false
+  private readonly pingTimer: ReturnType<typeof setInterval>
+
+  constructor (init: PathChannelInit) {
+    this.stream = init.stream
+    this.connection = init.connection
+    this.id = `${init.connection.id}/${init.stream.id}`
+    this.tier = init.connection.direct ? 'direct' : 'relayed'
+    this.decoder = new FrameDecoder(init.maxFrameBytes)
+    this.events = init.events
+    this.log = init.log
+    this.now = init.now ?? (() => performance.now())
+    // the link pings by itself; libp2p's idle timeout must not close a quiet link
+    this.stream.inactivityTimeout = 0
+    this.stream.addEventListener('message', this.onMessage)
+    this.stream.addEventListener('close', this.onClose)
+    this.pingTimer = setInterval(this.onPingTimer, PING_INTERVAL_MS)
+    this.onPingTimer()
+  }
+
+  get rttMs (): number | undefined {
+    return this.tracker.srtt
+  }
+
+  /** Queue a frame. Control frames jump ahead of data so pings are not stuck behind bulk. */
+  send (frame: Frame): void {
+    if (this.closed) {
+      return
+    }
+    const chunks = encodeFrame(frame)
+    if (frame.type === FrameType.DATA) {
+      this.queue.push(chunks)
+    } else {
+      this.urgent.push(chunks)
+    }
+    void this.pump()
+  }
+
+  /** Close the path; `err` says why when it failed. */
+  close (err?: LifelineError): void {
+    if (this.closed) {
+      return
+    }
+    this.closed = true
+    clearInterval(this.pingTimer)
+    this.stream.removeEventListener('message', this.onMessage)
+    this.stream.removeEventListener('close', this.onClose)
+    this.urgent.length = 0
+    this.queue.length = 0
+    if (err === undefined) {
+      this.stream.close().catch(closeErr => {
+        this.log.trace('closing path stream failed - %e', closeErr)
+        this.stream.abort(closeErr instanceof Error ? closeErr : new Error(String(closeErr)))
+      })
+    } else {
+      this.stream.abort(err)
+    }
+    this.events.close(this, err)
+  }
+
+  private async pump (): Promise<void> {
+    if (this.pumping) {
+      return
+    }
+    this.pumping = true
+    try {
+      for (let chunks = this.next(); chunks !== undefined; chunks = this.next()) {
+        let writable = true
+        for (const chunk of chunks) {
+          writable = this.stream.send(chunk)
+        }
+        if (!writable) {
+          await this.stream.onDrain()
+        }
+        if (this.closed) {
+          return
+        }
+      }
+    } catch (err) {
+      this.close(new LifelineError('LINK_CLOSED', `Path ${this.tier} failed while sending`, { cause: err }))
+    } finally {
+      this.pumping = false
+    }
+  }
+
+  private next (): Uint8Array[] | undefined {
+    return this.urgent.shift() ?? this.queue.shift()
+  }
+
+  private readonly onMessage = (evt: { data: Uint8Array | Uint8ArrayList }): void => {
+    const now = this.now()
+    this.tracker.received(now)
+    let frames: Frame[]
+    try {
+      frames = this.decoder.push(evt.data)
+    } catch (err) {
+      this.close(isLifelineError(err) ? err : new LifelineError('PROTOCOL_ERROR', 'Undecodable link frame', { cause: err }))
+      return
+    }
+    for (const frame of frames) {
+      if (this.closed) {
+        return
+      }
+      if (frame.type === FrameType.PING) {
+        this.send({ type: FrameType.PONG, nonce: frame.nonce })
+      } else if (frame.type === FrameType.PONG) {
+        if (this.tracker.pong(frame.nonce, now) !== undefined && this.tracker.srtt !== undefined) {
+          this.events.rtt(this, this.tracker.srtt)
+        }
+      } else {
+        this.events.frame(this, frame)
+      }
+    }
+  }
+
+  private readonly onClose = (): void => {
+    this.close(new LifelineError('LINK_CLOSED', `The ${this.tier} path closed`))
+  }
+
+  private readonly onPingTimer = (): void => {
+    const now = this.now()
+    if (this.tracker.dead(now)) {
+      this.log('%s path silent for %d ms, closing it', this.tier, this.tracker.timeoutMs)
+      this.close(new LifelineError('TIMEOUT', `The ${this.tier} path stopped answering pings`))
+      return
+    }
+    this.send({ type: FrameType.PING, nonce: this.tracker.sent(now) })
+  }
+}

@@ -1,0 +1,89 @@
+import { LifelineError } from '../../errors.js'
+import type { AbortOptions } from '../../types.js'
+
+/** The coded error for an aborted signal: TIMEOUT for our own deadlines, ABORTED otherwise. */
+export function abortError (signal: AbortSignal | undefined, what = 'Operation'): LifelineError {
+  const reason: unknown = signal?.reason
+  if (reason instanceof LifelineError) {
+    return reason
+  }
+  if (reason instanceof DOMException && reason.name === 'TimeoutError') {
+    return new LifelineError('TIMEOUT', `${what} timed out`, { cause: reason })
+  }
+  return new LifelineError('ABORTED', `${what} was aborted`, { cause: reason })
+}
+
+export interface Deadline {
+  signal: AbortSignal
+  /** Release the timer and the listener on the caller's signal. Call in `finally`. */
+  clear(): void
+}
+
+/**
+ * The caller's signal, or a default deadline of `timeoutMs` when the caller gave
+ * none. The timeout aborts with a TIMEOUT error.
+ */
+export function deadline (options: AbortOptions, timeoutMs: number, what: string): Deadline {
+  if (options.signal !== undefined) {
+    return { signal: options.signal, clear: () => {} }
+  }
+  const controller = new AbortController()
+  const timer = setTimeout(() => {
+    controller.abort(new LifelineError('TIMEOUT', `${what} did not finish within ${timeoutMs} ms`))
+  }, timeoutMs)
+  return { signal: controller.signal, clear: () => { clearTimeout(timer) } }
+}
+
+/** A signal that fires when any of `signals` fires, and a `clear()` to detach from them. */
+export function anySignal (...signals: AbortSignal[]): Deadline {
+  const controller = new AbortController()
+  const onAbort = (evt: Event): void => {
+    controller.abort((evt.target as AbortSignal).reason)
+  }
+  const clear = (): void => {
+    for (const s of signals) {
+      s.removeEventListener('abort', onAbort)
+    }
+  }
+  for (const s of signals) {
+    if (s.aborted) {
+      controller.abort(s.reason)
+      break
+    }
+    s.addEventListener('abort', onAbort, { once: true })
+  }
+  return { signal: controller.signal, clear }
+}
+
+/**
+ * Resolve once `ready()` returns true, re-checking on every `event` from `target`.
+ * `ready()` may throw to fail the wait. Listeners are removed however it ends.
+ */
+export async function waitFor (target: EventTarget, event: string, ready: () => boolean, options: AbortOptions = {}): Promise<void> {
+  if (ready()) {
+    return
+  }
+  const { signal } = options
+  if (signal?.aborted === true) {
+    throw abortError(signal)
+  }
+  const { promise, resolve, reject } = Promise.withResolvers<undefined>()
+  const check = (): void => {
+    try {
+      if (ready()) {
+        resolve(undefined)
+      }
+    } catch (err) {
+      reject(err)
+    }
+  }
+  const onAbort = (): void => { reject(abortError(signal)) }
+  target.addEventListener(event, check)
+  signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    await promise
+  } finally {
+    target.removeEventListener(event, check)
+    signal?.removeEventListener('abort', onAbort)
+  }
+}
