@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest'
+import { PING_TIMEOUT_MAX_MS, PING_TIMEOUT_MIN_MS } from '../../constants.js'
+import { PingTracker } from './ping-tracker.js'
+
+describe('PingTracker', () => {
+  it('smooths RTT samples', () => {
+    const t = new PingTracker()
+    t.pong(t.sent(0), 80)
+    expect(t.srtt).toBe(80)
+    t.pong(t.sent(1000), 1040)
+    expect(t.srtt).toBe(75)
+  })
+
+  it('ignores pongs it never asked for', () => {
+    const t = new PingTracker()
+    expect(t.pong(12345, 10)).toBeUndefined()
+    expect(t.srtt).toBeUndefined()
+  })
+
+  it('clamps the timeout to 3 x RTT between its floor and ceiling', () => {
+    const t = new PingTracker()
+    expect(t.timeoutMs).toBe(PING_TIMEOUT_MIN_MS)
+    t.pong(t.sent(0), 700)
+    expect(t.timeoutMs).toBe(2100)
+    t.pong(t.sent(1000), 1000 + 100_000)
+    expect(t.timeoutMs).toBe(PING_TIMEOUT_MAX_MS)
+  })
+
+  it('declares the path dead when a ping goes unanswered past the timeout', () => {
+    const t = new PingTracker()
+    t.sent(0)
+    expect(t.dead(PING_TIMEOUT_MIN_MS)).toBe(false)
+    expect(t.dead(PING_TIMEOUT_MIN_MS + 1)).toBe(true)
+  })
+
+  it('counts any received frame as life, so bulk data does not kill its own path', () => {
+    const t = new PingTracker()
+    t.sent(0)
+    t.received(1400)
+    expect(t.dead(2000)).toBe(false)
+    expect(t.dead(1400 + PING_TIMEOUT_MIN_MS + 1)).toBe(true)
+  })
+
+  it('a pong settles every earlier ping too', () => {
+    const t = new PingTracker()
+    t.sent(0)
+    const second = t.sent(500)
+    t.pong(second, 520)
+    expect(t.dead(10_000)).toBe(false)
+  })
+})

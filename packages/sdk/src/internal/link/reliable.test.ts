@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest'
+import { isLifelineError } from '../../errors.js'
+import { ReceiveWindow, sameSession, SendBuffer } from './reliable.js'
+
+const msg = (n: number): Uint8Array => new Uint8Array([n])
+
+describe('SendBuffer', () => {
+  it('numbers messages and releases them when acknowledged', () => {
+    const buffer = new SendBuffer()
+    for (let i = 0; i < 5; i++) {
+      expect(buffer.push(msg(i)).seq).toBe(i)
+    }
+    expect(buffer.count).toBe(5)
+    expect(buffer.bytes).toBe(5)
+    expect(buffer.ack(3)).toBe(3)
+    expect(buffer.base).toBe(3)
+    expect(buffer.unacked().map(e => e.seq)).toEqual([3, 4])
+    expect(buffer.ack(2)).toBe(0)
+    expect(buffer.ack(10)).toBe(2)
+    expect(buffer.base).toBe(5)
+    expect(buffer.bytes).toBe(0)
+  })
+
+  it('keeps its order across compaction of many acknowledged messages', () => {
+    const buffer = new SendBuffer()
+    for (let i = 0; i < 5000; i++) {
+      buffer.push(msg(i % 256))
+    }
+    buffer.ack(4990)
+    expect(buffer.unacked().map(e => e.seq)).toEqual([4990, 4991, 4992, 4993, 4994, 4995, 4996, 4997, 4998, 4999])
+  })
+})
+
+describe('ReceiveWindow', () => {
+  it('delivers in order, holds early messages and drops duplicates', () => {
+    const window = new ReceiveWindow(100)
+    expect(window.accept(1, msg(1))).toEqual([])
+    expect(window.accept(2, msg(2))).toEqual([])
+    expect(window.accept(1, msg(1))).toEqual([])
+    expect(window.accept(0, msg(0))).toEqual([msg(0), msg(1), msg(2)])
+    expect(window.accept(0, msg(0))).toEqual([])
+    expect(window.accept(2, msg(2))).toEqual([])
+    expect(window.nextExpected).toBe(3)
+  })
+
+  it('delivers every message exactly once when a resend overlaps the original', () => {
+    const window = new ReceiveWindow(1000)
+    const delivered: number[] = []
+    // path A carries 0..59 but dies after 40; path B gets the resend of 30..59 and new 60..99
+    const arrivals = [
+      ...Array.from({ length: 40 }, (_, i) => i),
+      ...Array.from({ length: 70 }, (_, i) => i + 30)
+    ]
+    for (const seq of arrivals) {
+      delivered.push(...window.accept(seq, msg(seq)).map(m => m[0] ?? -1))
+    }
+    expect(delivered).toEqual(Array.from({ length: 100 }, (_, i) => i % 256))
+  })
+
+  it('refuses a message too far ahead instead of buffering without bound', () => {
+    const window = new ReceiveWindow(10)
+    let caught: unknown
+    try {
+      window.accept(11, msg(0))
+    } catch (err) {
+      caught = err
+    }
+    expect(isLifelineError(caught, 'PROTOCOL_ERROR')).toBe(true)
+  })
+
+  it('restarts at the base of a new remote session', () => {
+    const window = new ReceiveWindow(10)
+    window.accept(0, msg(0))
+    window.accept(2, msg(2))
+    window.reset(7)
+    expect(window.accept(2, msg(2))).toEqual([])
+    expect(window.accept(7, msg(7))).toEqual([msg(7)])
+  })
+})
+
+describe('sameSession', () => {
+  it('compares session ids by value', () => {
+    expect(sameSession(new Uint8Array([1, 2]), new Uint8Array([1, 2]))).toBe(true)
+    expect(sameSession(new Uint8Array([1, 2]), new Uint8Array([1, 3]))).toBe(false)
+    expect(sameSession(undefined, new Uint8Array([1, 2]))).toBe(false)
+  })
+})
