@@ -51,14 +51,14 @@ export class DirectUpgrade {
   /** Try to open a direct connection; resolves with it, or undefined when every attempt failed. */
   async run (): Promise<Connection | undefined> {
     const addresses = this.addresses()
-    for (let i = 0; i < DIRECT_DIAL_ATTEMPTS && !this.init.signal.aborted; i++) {
+    for (let i = 0; i < DIRECT_DIAL_ATTEMPTS; i++) {
       for (const ma of addresses) {
+        if (this.init.signal.aborted) {
+          return undefined
+        }
         const connection = await this.tryOnce(ma)
         if (connection !== undefined) {
           return connection
-        }
-        if (this.init.signal.aborted) {
-          return undefined
         }
       }
     }

@@ -58,10 +58,10 @@ export class MessageQueue implements AsyncIterableIterator<Uint8Array> {
     return this.waiting.promise
   }
 
-  async return (): Promise<IteratorResult<Uint8Array>> {
+  return (): Promise<IteratorResult<Uint8Array>> {
     this.end()
     this.buffered.length = 0
-    return { value: undefined, done: true }
+    return Promise.resolve({ value: undefined, done: true })
   }
 
   [Symbol.asyncIterator] (): AsyncIterableIterator<Uint8Array> {

@@ -91,7 +91,7 @@ export class PathChannel {
     this.urgent.length = 0
     this.queue.length = 0
     if (err === undefined) {
-      this.stream.close().catch(closeErr => {
+      this.stream.close().catch((closeErr: unknown) => {
         this.log.trace('closing path stream failed - %e', closeErr)
         this.stream.abort(closeErr instanceof Error ? closeErr : new Error(String(closeErr)))
       })

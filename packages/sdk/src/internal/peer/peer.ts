@@ -286,7 +286,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     // a direct connection exists for this link only; relayed circuits may serve others later
     for (const connection of this.node.getConnections(parsePeerId(link.remotePeerId))) {
       if (connection.direct) {
-        connection.close().catch(err => { this.log('closing direct connection failed - %e', err) })
+        connection.close().catch((err: unknown) => { this.log('closing direct connection failed - %e', err) })
       }
     }
     this.onStatusChange()
