@@ -38,6 +38,8 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
   readonly remotePeerId: string
   readonly direction: 'outbound' | 'inbound'
   closed = false
+  /** True once any path has completed its handshake; a link that never did is discarded. */
+  established = false
   private readonly init: LinkInit
   private readonly log: Logger
   private readonly session = crypto.getRandomValues(new Uint8Array(SESSION_ID_BYTES))
@@ -330,6 +332,7 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
     }
     this.sendAck()
     this.lastPath = next.tier
+    this.established = true
     this.log('sending on %s path %s', next.tier, next.id)
     this.changed.dispatchEvent(new Event('change'))
     if (previous !== next.tier) {

@@ -212,11 +212,8 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     })
     state.upgrading = controller
     state.upgrade = upgrade
-    void upgrade.run().then(async connection => {
-      if (connection !== undefined && !state.link.closed && !state.link.hasPathOn(connection)) {
-        await this.attachLinkStream(state.link, connection)
-      }
-    }).finally(() => {
+    // the new direct connection reaches the link through onConnectionOpen
+    void upgrade.run().finally(() => {
       state.upgrading = undefined
       state.upgrade = undefined
     })
@@ -269,9 +266,15 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     let state = this.linkStates.get(remote)
     const isNew = state === undefined
     state ??= this.addLink(remote, 'inbound')
-    state.link.attach(stream, connection)
+    const link = state.link
+    link.attach(stream, connection)
     if (isNew) {
-      this.safeDispatchEvent('link', { detail: state.link })
+      // announce the link only once its handshake is done: garbage never becomes a link
+      link.ready().then(() => {
+        this.safeDispatchEvent('link', { detail: link })
+      }, (err: unknown) => {
+        this.log('incoming link from %s failed its handshake - %e', remote, err)
+      })
     }
   }
 
@@ -295,6 +298,10 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
   /** An outbound link whose every path died dials the relays again; an inbound one waits for the remote. */
   private onLinkLostPaths (remotePeerId: string): void {
     const state = this.linkStates.get(remotePeerId)
+    if (state !== undefined && !state.link.established && state.link.direction === 'inbound') {
+      state.link.shutdown(new LifelineError('PROTOCOL_ERROR', `Incoming link from ${remotePeerId} failed its handshake`))
+      return
+    }
     if (state === undefined || state.link.direction !== 'outbound' || !this.started) {
       return
     }
