@@ -7,7 +7,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { identify } from '@libp2p/identify'
-import type { PrivateKey } from '@libp2p/interface'
+import { FaultTolerance, type PrivateKey } from '@libp2p/interface'
 import { ping, type Ping } from '@libp2p/ping'
 import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
@@ -35,6 +35,9 @@ export async function createNode (options: NodeOptions): Promise<Libp2pNode> {
     privateKey: options.privateKey,
     start: false,
     addresses: { listen },
+    // a relay that is down at start must not stop the peer; others may be up, and
+    // online() reports when none is
+    transportManager: { faultTolerance: FaultTolerance.NO_FATAL },
     transports: [
       webSockets(),
       webTransport(),
