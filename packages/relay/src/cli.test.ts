@@ -1,0 +1,130 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { runCli, startCli, type RunningCli } from '../test/cli-process.js'
+
+const WS_MULTIADDR = /^\/ip4\/127\.0\.0\.1\/tcp\/(\d+)\/ws\/p2p\/(12D3Koo\w+)$/
+
+let dir: string
+let keyFile: string
+const running: RunningCli[] = []
+
+function start (args: string[] = []): RunningCli {
+  const cli = startCli(['--host', '127.0.0.1', '--port', '0', '--key', keyFile, ...args])
+  running.push(cli)
+  return cli
+}
+
+async function stop (cli: RunningCli): Promise<Awaited<RunningCli['exited']>> {
+  cli.child.kill('SIGTERM')
+  return cli.exited
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lifeline-relay-cli-'))
+  keyFile = join(dir, 'relay.key')
+})
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map(async cli => {
+    if (cli.child.exitCode === null && cli.child.signalCode === null) {
+      cli.child.kill('SIGKILL')
+    }
+    await cli.exited
+  }))
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('lifeline-relay CLI', () => {
+  it('prints only its ws multiaddr on stdout, with the real port when 0 was asked', async () => {
+    const cli = start()
+    const [line] = await cli.firstLines(1)
+    const match = WS_MULTIADDR.exec(line ?? '')
+    expect(match, `stdout line: ${String(line)}`).not.toBeNull()
+    expect(Number(match?.[1])).toBeGreaterThan(0)
+
+    const exit = await stop(cli)
+    expect(exit.stdout).toBe(`${String(line)}\n`)
+    expect(exit.stderr).toMatch(/^lifeline-relay: created a new key in .*relay\.key, peer ID 12D3Koo\w+\n$/)
+  })
+
+  it('keeps its peer ID when restarted with the same key file', async () => {
+    const first = start()
+    const [firstAddr] = await first.firstLines(1)
+    await stop(first)
+
+    const second = start()
+    const [secondAddr] = await second.firstLines(1)
+    const exit = await stop(second)
+
+    const peerId = (addr: string | undefined): string | undefined => WS_MULTIADDR.exec(addr ?? '')?.[2]
+    expect(peerId(secondAddr)).toBeDefined()
+    expect(peerId(secondAddr)).toBe(peerId(firstAddr))
+    expect(exit.stderr).toBe('')
+  })
+
+  it('prints the announce addresses instead of the listen address', async () => {
+    const cli = start(['--announce', '/dns4/relay.example.com/tcp/443/wss'])
+    const [line] = await cli.firstLines(1)
+    expect(line).toMatch(/^\/dns4\/relay\.example\.com\/tcp\/443\/wss\/p2p\/12D3Koo\w+$/)
+    const exit = await stop(cli)
+    expect(exit.stdout.trim().split('\n')).toHaveLength(1)
+  })
+
+  it('exits 0 promptly on SIGTERM and SIGINT', async () => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const cli = start()
+      await cli.firstLines(1)
+      const sent = Date.now()
+      cli.child.kill(signal)
+      const exit = await cli.exited
+      expect(exit.code, `${signal}: ${String(exit.signal)} ${exit.stderr}`).toBe(0)
+      expect(Date.now() - sent).toBeLessThan(3_000)
+    }
+  })
+
+  it('exits 2 with a clear message and a hint for a bad flag', async () => {
+    const exit = await runCli(['--prot', '4001'])
+    expect(exit.code).toBe(2)
+    expect(exit.stdout).toBe('')
+    expect(exit.stderr).toBe('lifeline-relay: unknown option --prot\nRun lifeline-relay --help for usage.\n')
+  })
+
+  it('exits 2 for a bad number in an environment variable', async () => {
+    const exit = await runCli([], { LIFELINE_RELAY_PORT: 'http' })
+    expect(exit.code).toBe(2)
+    expect(exit.stderr).toMatch(/^lifeline-relay: LIFELINE_RELAY_PORT must be an integer/)
+  })
+
+  it('exits 2 for a corrupt key file and leaves the file untouched', async () => {
+    const garbage = 'definitely not a protobuf key'
+    await writeFile(keyFile, garbage)
+    const cli = start()
+    const exit = await cli.exited
+    expect(exit.code).toBe(2)
+    expect(exit.stdout).toBe('')
+    expect(exit.stderr).toContain(`lifeline-relay: key file ${keyFile} does not hold a libp2p private key`)
+    expect(await readFile(keyFile, 'utf8')).toBe(garbage)
+  })
+
+  it('exits 1 when the port is taken', async () => {
+    const first = start()
+    const [line] = await first.firstLines(1)
+    const port = WS_MULTIADDR.exec(line ?? '')?.[1] ?? ''
+
+    const second = startCli(['--host', '127.0.0.1', '--port', port, '--key', keyFile])
+    running.push(second)
+    const exit = await second.exited
+    expect(exit.code).toBe(1)
+    expect(exit.stderr).toMatch(/^lifeline-relay: cannot start: /)
+  })
+
+  it('prints usage on stdout and exits 0 for --help', async () => {
+    const exit = await runCli(['--help'])
+    expect(exit.code).toBe(0)
+    expect(exit.stdout).toMatch(/^Usage: lifeline-relay \[options\]/)
+    expect(exit.stdout).toContain('--max-circuit-bytes')
+    expect(exit.stderr).toBe('')
+  })
+})

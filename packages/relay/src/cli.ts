@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+/**
+ * `lifeline-relay`: stdout carries only the relay's multiaddrs, one per line, so
+ * scripts can read the first line and dial it. Everything meant for people goes
+ * to stderr. Exit codes: 0 after --help or a signal, 1 when the relay cannot
+ * start (a taken port), 2 for a bad flag or key file.
+ */
+import './node-compat.js'
+import { parseCommandLine, USAGE } from './config.js'
+import { SHUTDOWN_TIMEOUT_MS } from './constants.js'
+import { isRelayError } from './errors.js'
+import { createRelay } from './relay.js'
+import type { RelayConfig } from './config.js'
+
+const EXIT_FAILURE = 1
+const EXIT_USAGE = 2
+
+function fail (message: string, code: number): void {
+  console.error(`lifeline-relay: ${message}`)
+  process.exitCode = code
+}
+
+async function run (config: RelayConfig): Promise<void> {
+  // Signals during startup keep their default action: nothing needs cleaning up yet.
+  const relay = await createRelay(config)
+  let stopping = false
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      fail(`${signal} again, exiting without a clean shutdown`, EXIT_FAILURE)
+      process.exit()
+    }
+    stopping = true
+    setTimeout(() => {
+      fail(`shutdown took longer than ${SHUTDOWN_TIMEOUT_MS} ms, exiting anyway`, EXIT_FAILURE)
+      process.exit()
+    }, SHUTDOWN_TIMEOUT_MS).unref()
+    relay.stop().then(() => {
+      // exit now rather than wait for any timer or socket a dependency left behind
+      process.exit(0)
+    }, (err: unknown) => {
+      fail(`error while stopping: ${err instanceof Error ? err.message : String(err)}`, EXIT_FAILURE)
+      process.exit()
+    })
+  }
+  process.on('SIGINT', shutdown)
+  process.on('SIGTERM', shutdown)
+
+  // Only now: whoever reads the address may signal at once, and must find the handlers in place
+  if (relay.keyCreated) {
+    console.error(`lifeline-relay: created a new key in ${config.keyFile}, peer ID ${relay.peerId}`)
+  }
+  process.stdout.write(relay.multiaddrs.map(ma => `${ma}\n`).join(''))
+}
+
+async function main (): Promise<void> {
+  let command
+  try {
+    command = parseCommandLine(process.argv.slice(2), process.env)
+  } catch (err: unknown) {
+    if (isRelayError(err, 'CONFIG_INVALID')) {
+      fail(`${err.message}\nRun lifeline-relay --help for usage.`, EXIT_USAGE)
+      return
+    }
+    throw err
+  }
+
+  if (command.command === 'help') {
+    process.stdout.write(USAGE)
+    return
+  }
+
+  try {
+    await run(command.config)
+  } catch (err: unknown) {
+    if (isRelayError(err, 'KEY_FILE_INVALID')) {
+      fail(err.message, EXIT_USAGE)
+    } else {
+      fail(`cannot start: ${err instanceof Error ? err.message : String(err)}`, EXIT_FAILURE)
+    }
+    // a half-started libp2p node may hold sockets or timers open
+    process.exit()
+  }
+}
+
+await main()

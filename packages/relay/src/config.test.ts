@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest'
+import { defaultRelayConfig, parseCommandLine, type RelayConfig } from './config.js'
+import {
+  DEFAULT_HOST, DEFAULT_KEY_FILE, DEFAULT_MAX_CIRCUITS_PER_PEER, DEFAULT_MAX_RESERVATIONS,
+  DEFAULT_PORT, DEFAULT_RESERVATION_TTL_SECONDS
+} from './constants.js'
+import { ConfigError, isRelayError } from './errors.js'
+
+function configOf (argv: string[], env: Record<string, string> = {}): RelayConfig {
+  const command = parseCommandLine(argv, env)
+  if (command.command !== 'run') {
+    throw new Error(`expected a run command, got ${command.command}`)
+  }
+  return command.config
+}
+
+function errorOf (argv: string[], env: Record<string, string> = {}): string {
+  try {
+    parseCommandLine(argv, env)
+  } catch (err: unknown) {
+    expect(err).toBeInstanceOf(ConfigError)
+    expect(isRelayError(err, 'CONFIG_INVALID')).toBe(true)
+    return err instanceof Error ? err.message : String(err)
+  }
+  throw new Error(`expected ${argv.join(' ')} to be rejected`)
+}
+
+describe('parseCommandLine', () => {
+  it('uses the documented defaults when given nothing', () => {
+    expect(configOf([])).toEqual({
+      host: DEFAULT_HOST,
+      port: DEFAULT_PORT,
+      keyFile: DEFAULT_KEY_FILE,
+      announce: [],
+      maxReservations: DEFAULT_MAX_RESERVATIONS,
+      reservationTtlSeconds: DEFAULT_RESERVATION_TTL_SECONDS,
+      maxCircuitsPerPeer: DEFAULT_MAX_CIRCUITS_PER_PEER,
+      maxCircuitBytes: undefined,
+      maxCircuitSeconds: undefined
+    })
+    expect(configOf([])).toEqual(defaultRelayConfig())
+    expect(DEFAULT_HOST).toBe('127.0.0.1')
+  })
+
+  it('reads every flag', () => {
+    expect(configOf([
+      '--host', '0.0.0.0', '--port', '4500', '--key', '/tmp/k',
+      '--announce', '/dns4/relay.example.com/tcp/443/wss', '--announce', '/ip4/203.0.113.7/tcp/4001/ws',
+      '--max-reservations', '10', '--reservation-ttl', '600', '--max-circuits', '8',
+      '--max-circuit-bytes', '1048576', '--max-circuit-seconds', '300'
+    ])).toEqual({
+      host: '0.0.0.0',
+      port: 4500,
+      keyFile: '/tmp/k',
+      announce: ['/dns4/relay.example.com/tcp/443/wss', '/ip4/203.0.113.7/tcp/4001/ws'],
+      maxReservations: 10,
+      reservationTtlSeconds: 600,
+      maxCircuitsPerPeer: 8,
+      maxCircuitBytes: 1048576n,
+      maxCircuitSeconds: 300
+    })
+  })
+
+  it('accepts --flag=value as well as --flag value', () => {
+    expect(configOf(['--port=0', '--host=::1', '--key=./a=b.key'])).toMatchObject({ port: 0, host: '::1', keyFile: './a=b.key' })
+  })
+
+  it('accepts port 0 to pick a free port', () => {
+    expect(configOf(['--port', '0']).port).toBe(0)
+  })
+
+  it('reads host, port and key file from the environment', () => {
+    const env = { LIFELINE_RELAY_HOST: '0.0.0.0', LIFELINE_RELAY_PORT: '4100', LIFELINE_RELAY_KEY: '/var/lib/relay.key' }
+    expect(configOf([], env)).toMatchObject({ host: '0.0.0.0', port: 4100, keyFile: '/var/lib/relay.key' })
+  })
+
+  it('lets flags win over environment variables', () => {
+    expect(configOf(['--port', '4200'], { LIFELINE_RELAY_PORT: '4100' }).port).toBe(4200)
+  })
+
+  it('treats an empty environment variable as unset', () => {
+    expect(configOf([], { LIFELINE_RELAY_PORT: '' }).port).toBe(DEFAULT_PORT)
+  })
+
+  it('names the environment variable when its value is bad', () => {
+    expect(errorOf([], { LIFELINE_RELAY_PORT: 'http' })).toBe('LIFELINE_RELAY_PORT must be an integer from 0 to 65535, got "http"')
+  })
+
+  it('returns help for --help and -h, even after other flags', () => {
+    expect(parseCommandLine(['--help'])).toEqual({ command: 'help' })
+    expect(parseCommandLine(['--port', '1', '-h'])).toEqual({ command: 'help' })
+  })
+
+  it('rejects an unknown flag', () => {
+    expect(errorOf(['--prot', '4001'])).toBe('unknown option --prot')
+  })
+
+  it('rejects a positional argument', () => {
+    expect(errorOf(['4001'])).toBe('unexpected argument "4001"')
+  })
+
+  it('rejects a flag without its value', () => {
+    expect(errorOf(['--port'])).toBe('--port needs a value')
+    expect(errorOf(['--key', '--port', '1'])).toBe('--key needs a value')
+  })
+
+  it('rejects a value given to --help', () => {
+    expect(errorOf(['--help=yes'])).toBe('--help takes no value')
+  })
+
+  it.each([
+    [['--port', '65536'], '--port must be an integer from 0 to 65535, got "65536"'],
+    [['--port', '-1'], '--port must be an integer from 0 to 65535, got "-1"'],
+    [['--port', '12.5'], '--port must be an integer from 0 to 65535, got "12.5"'],
+    [['--port', ''], '--port must be an integer from 0 to 65535, got ""'],
+    [['--max-reservations', '0'], '--max-reservations must be an integer of at least 1, got "0"'],
+    [['--max-circuits', 'many'], '--max-circuits must be an integer of at least 1, got "many"'],
+    [['--reservation-ttl', '9999999'], '--reservation-ttl must be an integer from 1 to 2147483, got "9999999"'],
+    [['--max-circuit-seconds', '0'], '--max-circuit-seconds must be an integer from 1 to 2147483, got "0"'],
+    [['--max-circuit-bytes', '1e6'], '--max-circuit-bytes must be a number of bytes from 1 to 18446744073709551615, got "1e6"'],
+    [['--max-circuit-bytes', '18446744073709551616'], '--max-circuit-bytes must be a number of bytes from 1 to 18446744073709551615, got "18446744073709551616"']
+  ])('rejects the out-of-range or malformed number in %j', (argv, message) => {
+    expect(errorOf(argv)).toBe(message)
+  })
+
+  it('rejects a host that is not an IP address', () => {
+    expect(errorOf(['--host', 'localhost'])).toMatch(/^--host must be an IPv4 or IPv6 address/)
+  })
+
+  it('rejects an announce address that is not a multiaddr', () => {
+    expect(errorOf(['--announce', 'relay.example.com:443'])).toMatch(/^--announce must be a multiaddr/)
+  })
+
+  it('keeps byte counts above 2^53 exact', () => {
+    expect(configOf(['--max-circuit-bytes', '9007199254740993']).maxCircuitBytes).toBe(9007199254740993n)
+  })
+})

@@ -1,0 +1,191 @@
+/**
+ * Turns command-line arguments and environment variables into a `RelayConfig`.
+ * Pure: no I/O, so every flag and error is a unit test away. Flags win over
+ * environment variables, which win over the defaults in `constants.ts`.
+ */
+import { isIP } from 'node:net'
+import { multiaddr } from '@multiformats/multiaddr'
+import {
+  DEFAULT_HOST, DEFAULT_KEY_FILE, DEFAULT_MAX_CIRCUITS_PER_PEER, DEFAULT_MAX_RESERVATIONS,
+  DEFAULT_PORT, DEFAULT_RESERVATION_TTL_SECONDS, MAX_TIMER_MS, UNLIMITED_DATA_BYTES
+} from './constants.js'
+import { ConfigError } from './errors.js'
+
+export interface RelayConfig {
+  /** IPv4 or IPv6 address to listen on. @default DEFAULT_HOST */
+  host: string
+  /** TCP port for WebSocket connections; 0 picks a free one. @default DEFAULT_PORT */
+  port: number
+  /** Path of the protobuf-encoded private key; created on first start. @default DEFAULT_KEY_FILE */
+  keyFile: string
+  /** Multiaddrs to announce instead of the listen addresses (a relay behind NAT or a proxy). */
+  announce: string[]
+  /** Peers that may hold a reservation at once. @default DEFAULT_MAX_RESERVATIONS */
+  maxReservations: number
+  /** How long a reservation lasts unless refreshed. @default DEFAULT_RESERVATION_TTL_SECONDS */
+  reservationTtlSeconds: number
+  /** Circuits one peer may have open at once, per direction. @default DEFAULT_MAX_CIRCUITS_PER_PEER */
+  maxCircuitsPerPeer: number
+  /** Bytes one circuit may carry (both directions together); undefined means unlimited. */
+  maxCircuitBytes: bigint | undefined
+  /** Seconds one circuit may stay open; undefined means unlimited. */
+  maxCircuitSeconds: number | undefined
+}
+
+export type CliCommand =
+  | { command: 'help' }
+  | { command: 'run', config: RelayConfig }
+
+export type Environment = Readonly<Record<string, string | undefined>>
+
+export function defaultRelayConfig (): RelayConfig {
+  return {
+    host: DEFAULT_HOST,
+    port: DEFAULT_PORT,
+    keyFile: DEFAULT_KEY_FILE,
+    announce: [],
+    maxReservations: DEFAULT_MAX_RESERVATIONS,
+    reservationTtlSeconds: DEFAULT_RESERVATION_TTL_SECONDS,
+    maxCircuitsPerPeer: DEFAULT_MAX_CIRCUITS_PER_PEER,
+    maxCircuitBytes: undefined,
+    maxCircuitSeconds: undefined
+  }
+}
+
+const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000)
+
+interface OptionSpec {
+  env?: string
+  apply: (config: RelayConfig, value: string, source: string) => void
+}
+
+const OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  '--host': {
+    env: 'LIFELINE_RELAY_HOST',
+    apply: (config, value, source) => {
+      if (isIP(value) === 0) {
+        throw new ConfigError(`${source} must be an IPv4 or IPv6 address such as 127.0.0.1 or 0.0.0.0, got "${value}"`)
+      }
+      config.host = value
+    }
+  },
+  '--port': {
+    env: 'LIFELINE_RELAY_PORT',
+    apply: (config, value, source) => { config.port = parseInteger(value, source, 0, 65535) }
+  },
+  '--key': {
+    env: 'LIFELINE_RELAY_KEY',
+    apply: (config, value) => { config.keyFile = value }
+  },
+  '--announce': {
+    apply: (config, value, source) => {
+      try {
+        multiaddr(value)
+      } catch {
+        throw new ConfigError(`${source} must be a multiaddr such as /dns4/relay.example.com/tcp/443/wss, got "${value}"`)
+      }
+      config.announce.push(value)
+    }
+  },
+  '--max-reservations': {
+    apply: (config, value, source) => { config.maxReservations = parseInteger(value, source, 1) }
+  },
+  '--reservation-ttl': {
+    apply: (config, value, source) => { config.reservationTtlSeconds = parseInteger(value, source, 1, MAX_TIMER_SECONDS) }
+  },
+  '--max-circuits': {
+    apply: (config, value, source) => { config.maxCircuitsPerPeer = parseInteger(value, source, 1) }
+  },
+  '--max-circuit-bytes': {
+    apply: (config, value, source) => { config.maxCircuitBytes = parseByteCount(value, source) }
+  },
+  '--max-circuit-seconds': {
+    apply: (config, value, source) => { config.maxCircuitSeconds = parseInteger(value, source, 1, MAX_TIMER_SECONDS) }
+  }
+}
+
+/**
+ * @throws ConfigError (code `CONFIG_INVALID`) for an unknown flag, a flag without
+ * its value, or a value that is malformed or out of range
+ */
+export function parseCommandLine (argv: readonly string[], env: Environment = {}): CliCommand {
+  const config = defaultRelayConfig()
+
+  for (const spec of Object.values(OPTIONS)) {
+    const value = spec.env === undefined ? undefined : env[spec.env]
+    // an empty variable counts as unset, as in most shells' `VAR= command` idiom
+    if (spec.env !== undefined && value !== undefined && value !== '') {
+      spec.apply(config, value, spec.env)
+    }
+  }
+
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? ''
+    const eq = arg.indexOf('=')
+    const flag = arg.startsWith('--') && eq !== -1 ? arg.slice(0, eq) : arg
+
+    if (flag === '--help' || flag === '-h') {
+      if (flag !== arg) {
+        throw new ConfigError(`${flag} takes no value`)
+      }
+      return { command: 'help' }
+    }
+
+    const spec = OPTIONS[flag]
+    if (spec === undefined) {
+      throw new ConfigError(arg.startsWith('-') ? `unknown option ${flag}` : `unexpected argument "${arg}"`)
+    }
+
+    let value: string | undefined
+    if (flag !== arg) {
+      value = arg.slice(eq + 1)
+    } else {
+      value = argv[i + 1]
+      if (value === undefined || value.startsWith('--')) {
+        throw new ConfigError(`${flag} needs a value`)
+      }
+      i++
+    }
+    spec.apply(config, value, flag)
+  }
+
+  return { command: 'run', config }
+}
+
+function parseInteger (text: string, source: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`
+    throw new ConfigError(`${source} must be ${range}, got "${text}"`)
+  }
+  return value
+}
+
+function parseByteCount (text: string, source: string): bigint {
+  const value = /^\d+$/.test(text) ? BigInt(text) : -1n
+  if (value < 1n || value > UNLIMITED_DATA_BYTES) {
+    throw new ConfigError(`${source} must be a number of bytes from 1 to ${UNLIMITED_DATA_BYTES}, got "${text}"`)
+  }
+  return value
+}
+
+export const USAGE = `Usage: lifeline-relay [options]
+
+Runs a Circuit Relay v2 server over WebSockets for Lifeline peers. Prints each
+address peers can use, one multiaddr per line, on stdout.
+
+Options:
+  --host H                  address to listen on (env LIFELINE_RELAY_HOST, default ${DEFAULT_HOST})
+  --port N                  TCP port, 0 picks a free one (env LIFELINE_RELAY_PORT, default ${DEFAULT_PORT})
+  --key FILE                private key file, created with mode 0600 if missing
+                            (env LIFELINE_RELAY_KEY, default ${DEFAULT_KEY_FILE})
+  --announce MULTIADDR      address to announce instead of the listen address; repeatable
+  --max-reservations N      peers that may reserve a slot at once (default ${DEFAULT_MAX_RESERVATIONS})
+  --reservation-ttl S       seconds a reservation lasts unless refreshed (default ${DEFAULT_RESERVATION_TTL_SECONDS})
+  --max-circuits N          circuits one peer may have open at once, per direction (default ${DEFAULT_MAX_CIRCUITS_PER_PEER})
+  --max-circuit-bytes B     bytes one circuit may carry (default: unlimited)
+  --max-circuit-seconds S   seconds one circuit may stay open (default: unlimited)
+  -h, --help                print this help
+
+Logging: DEBUG=lifeline:relay* (add libp2p:* for libp2p's own logs), on stderr.
+`

@@ -1,0 +1,41 @@
+/**
+ * Errors the relay reports to its operator. Each has a stable `code` and `name`;
+ * check them with `isRelayError` rather than `instanceof`, which fails when a
+ * bundle holds two copies of this package.
+ */
+
+export type RelayErrorCode = 'CONFIG_INVALID' | 'KEY_FILE_INVALID'
+
+export class RelayError extends Error {
+  readonly code: RelayErrorCode
+
+  constructor (code: RelayErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.code = code
+    this.name = 'RelayError'
+  }
+}
+
+/** A flag or environment variable is unknown, missing its value or out of range. */
+export class ConfigError extends RelayError {
+  constructor (message: string) {
+    super('CONFIG_INVALID', message)
+    this.name = 'ConfigError'
+  }
+}
+
+/** The key file cannot be read, created or parsed. It is never overwritten. */
+export class KeyFileError extends RelayError {
+  constructor (message: string, options?: ErrorOptions) {
+    super('KEY_FILE_INVALID', message, options)
+    this.name = 'KeyFileError'
+  }
+}
+
+export function isRelayError (err: unknown, code?: RelayErrorCode): err is RelayError {
+  if (typeof err !== 'object' || err === null || !('code' in err)) {
+    return false
+  }
+  const known: readonly unknown[] = ['CONFIG_INVALID', 'KEY_FILE_INVALID'] satisfies RelayErrorCode[]
+  return known.includes(err.code) && (code === undefined || err.code === code)
+}

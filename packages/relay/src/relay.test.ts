@@ -1,0 +1,139 @@
+/**
+ * Two real libp2p peers talk through an in-process relay, the way Lifeline peers
+ * use it as their data fallback.
+ */
+import './node-compat.js'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { identify } from '@libp2p/identify'
+import { webSockets } from '@libp2p/websockets'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createRelay, defaultRelayConfig, type Relay, type RelayConfig } from './index.js'
+import type { Stream } from '@libp2p/interface'
+
+const ECHO = '/lifeline-test/echo/1.0.0'
+const MiB = 1024 * 1024
+const CHUNK = 64 * 1024
+
+let dir: string
+const relays: Relay[] = []
+const peers: Libp2p[] = []
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lifeline-relay-data-'))
+})
+
+afterEach(async () => {
+  await Promise.all(peers.splice(0).map(async peer => { await peer.stop() }))
+  await Promise.all(relays.splice(0).map(async relay => { await relay.stop() }))
+  await rm(dir, { recursive: true, force: true })
+})
+
+async function startRelay (config: Partial<RelayConfig> = {}): Promise<string> {
+  const relay = await createRelay({ ...defaultRelayConfig(), port: 0, keyFile: join(dir, 'relay.key'), ...config })
+  relays.push(relay)
+  const [addr] = relay.multiaddrs
+  if (addr === undefined) {
+    throw new Error('relay reported no address')
+  }
+  return addr
+}
+
+/** A peer reachable only through `relayAddr`, echoing every stream on ECHO. */
+async function startPeer (relayAddr: string): Promise<Libp2p> {
+  const peer = await createLibp2p({
+    addresses: { listen: [`${relayAddr}/p2p-circuit`] },
+    transports: [webSockets(), circuitRelayTransport()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: { denyDialMultiaddr: () => false },
+    services: { identify: identify() }
+  })
+  peers.push(peer)
+  await peer.handle(ECHO, async stream => {
+    for await (const chunk of stream) {
+      if (!stream.send(chunk)) {
+        await stream.onDrain()
+      }
+    }
+    await stream.close()
+  }, { runOnLimitedConnection: true })
+  await expect.poll(() => peer.getMultiaddrs().some(ma => ma.toString().includes('/p2p-circuit'))).toBe(true)
+  return peer
+}
+
+/** Sends `payload` with backpressure, closes the write side, returns everything read back. */
+async function echo (stream: Stream, payload: Uint8Array): Promise<Uint8Array> {
+  const receiving = (async () => {
+    const chunks: Uint8Array[] = []
+    for await (const chunk of stream) {
+      chunks.push(chunk.subarray())
+    }
+    return Buffer.concat(chunks)
+  })()
+  const sending = (async () => {
+    for (let offset = 0; offset < payload.length; offset += CHUNK) {
+      if (!stream.send(payload.subarray(offset, offset + CHUNK))) {
+        await stream.onDrain()
+      }
+    }
+    await stream.close()
+  })()
+  // Promise.all watches both, so a reset that fails both sides leaves no unhandled rejection
+  const [received] = await Promise.all([receiving, sending])
+  return received
+}
+
+async function dialThroughRelay (from: Libp2p, to: Libp2p, relayAddr: string): Promise<Stream> {
+  const target = multiaddr(`${relayAddr}/p2p-circuit/p2p/${to.peerId.toString()}`)
+  return from.dialProtocol(target, ECHO, { runOnLimitedConnection: true })
+}
+
+describe('relay as a data fallback', () => {
+  it('carries a 1 MiB echo intact over a circuit, with no data or duration limit', async () => {
+    const relayAddr = await startRelay()
+    const a = await startPeer(relayAddr)
+    const b = await startPeer(relayAddr)
+
+    const stream = await dialThroughRelay(a, b, relayAddr)
+    const [connection] = a.getConnections(b.peerId)
+    expect(connection?.remoteAddr.toString()).toContain('/p2p-circuit')
+    // libp2p's defaults would cap this circuit at 128 KiB and 2 minutes
+    expect(connection?.limits).toBeUndefined()
+
+    const payload = randomBytes(MiB)
+    const received = await echo(stream, payload)
+    expect(received.length).toBe(payload.length)
+    expect(Buffer.compare(received, payload)).toBe(0)
+  })
+
+  it('cuts a circuit at --max-circuit-bytes when the operator sets it', async () => {
+    const relayAddr = await startRelay({ maxCircuitBytes: 256n * 1024n })
+    const a = await startPeer(relayAddr)
+    const b = await startPeer(relayAddr)
+
+    const stream = await dialThroughRelay(a, b, relayAddr)
+    // the client reports what remains after the handshakes on the circuit
+    const remaining = a.getConnections(b.peerId)[0]?.limits?.bytes ?? 0n
+    expect(remaining > 200n * 1024n && remaining <= 256n * 1024n, `remaining ${remaining} bytes`).toBe(true)
+    // the relay resets both halves of the circuit once the budget is spent
+    await expect(echo(stream, randomBytes(MiB))).rejects.toHaveProperty('name', expect.stringMatching(/^Stream\w*Error$/))
+  })
+
+  it('tells clients about a --max-circuit-seconds limit', async () => {
+    const relayAddr = await startRelay({ maxCircuitSeconds: 600 })
+    const a = await startPeer(relayAddr)
+    const b = await startPeer(relayAddr)
+
+    await dialThroughRelay(a, b, relayAddr)
+    const limits = a.getConnections(b.peerId)[0]?.limits
+    expect(limits?.seconds).toBeDefined()
+  })
+})
