@@ -1,0 +1,103 @@
+/**
+ * The test API the harness page puts on `window.lifeline`. Tests call it through
+ * `page.evaluate`, so every argument and result is plain JSON: errors come back as
+ * `{ ok: false, code, message }` because `page.evaluate` would drop an error's `code`.
+ */
+
+import type { PeerStatus } from '@lifeline/sdk'
+
+export type PathName = 'relayed' | 'direct'
+
+export interface StartOptions {
+  relays: string[]
+  /** Passed to `createPeer({ direct })`; the SDK's default when absent. */
+  direct?: boolean
+}
+
+export type Outcome<T = unknown> =
+  | ({ ok: true, ms: number } & T)
+  | { ok: false, ms: number, code: string | undefined, message: string }
+
+export interface PathChangeRecord {
+  path: PathName
+  previous: PathName
+  /** `Date.now()` in the page when the event fired. */
+  at: number
+}
+
+export interface LinkSnapshot {
+  /** False when this page never had a link to that peer. */
+  known: boolean
+  path: PathName | undefined
+  rttMs: number | undefined
+  closed: boolean
+  direction: 'outbound' | 'inbound' | undefined
+}
+
+export interface BlobRecord {
+  size: number
+  sha256: string
+}
+
+export interface SendProgress {
+  sent: number
+  done: boolean
+  error: string | undefined
+}
+
+export interface NumberedSendOptions {
+  count: number
+  /** Pause `pauseMs` after every `pauseEvery` messages, to spread sending over time. */
+  pauseEvery: number
+  pauseMs: number
+}
+
+export interface DialRecord {
+  /** From `connect()` called to resolved. */
+  connectMs: number
+  /** From `connect()` called to the link's path being 'direct'. */
+  directMs: number
+}
+
+export interface PeerConnectionCount {
+  /** RTCPeerConnections the page has created. */
+  created: number
+  /** Of those, the ones not closed and not failed. */
+  open: number
+}
+
+export interface HarnessApi {
+  /** Create and start this page's peer, wait until it is online; resolves to its peer ID. */
+  start(options: StartOptions): Promise<string>
+  /** Without `timeoutMs` no signal is passed, so the SDK's own deadline applies. */
+  connect(peerId: string, timeoutMs?: number): Promise<Outcome>
+  /** `connect()`, then wait for the direct path; `ms` is connect-to-direct. */
+  dialDirect(peerId: string, timeoutMs: number): Promise<Outcome<DialRecord>>
+  send(peerId: string, text: string): Promise<Outcome>
+  /** Send "1".."count" in the background; watch with `numberedProgress()`. */
+  startNumbered(peerId: string, options: NumberedSendOptions): void
+  numberedProgress(peerId: string): SendProgress
+  /** Send one message of `size` random bytes; resolves with its size and SHA-256. */
+  sendPayload(peerId: string, size: number): Promise<Outcome<BlobRecord>>
+  /** Text messages received from a peer, in arrival order (messages up to 64 KiB). */
+  received(peerId: string): string[]
+  /** Messages over 64 KiB received from a peer, as size and SHA-256 (hex). */
+  receivedBlobs(peerId: string): BlobRecord[]
+  link(peerId: string): LinkSnapshot
+  waitForPath(peerId: string, path: PathName, timeoutMs: number): Promise<Outcome>
+  pathChanges(peerId: string): PathChangeRecord[]
+  close(peerId: string): Promise<Outcome>
+  status(): PeerStatus
+  peerConnections(): PeerConnectionCount
+  stop(): Promise<void>
+  /** `createPeer()` + `start()` with these relays; the error code it failed with, if any. */
+  tryCreatePeer(relays: string[]): Promise<Outcome>
+  /** Start a second peer on the same relays, wait until online, stop it; resolves to its ID. */
+  stoppedPeerId(relays: string[]): Promise<string>
+}
+
+declare global {
+  interface Window {
+    lifeline: HarnessApi
+  }
+}

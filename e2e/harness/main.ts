@@ -1,0 +1,272 @@
+/**
+ * The page both browsers load. It holds one Lifeline peer and records everything the
+ * tests assert on (messages, path changes, closes), so a test reads what arrived
+ * instead of racing events through `page.evaluate`. Imports only the public package.
+ */
+// First: it replaces RTCPeerConnection before the SDK's modules capture it.
+import { peerConnectionCount } from './peer-connections.js'
+import { createPeer, isLifelineError } from '@lifeline/sdk'
+import type { Link, Peer, PeerInit } from '@lifeline/sdk'
+import type {
+  BlobRecord, HarnessApi, LinkSnapshot, NumberedSendOptions, Outcome, PathChangeRecord, SendProgress
+} from './api.js'
+import { sha256Hex } from './sha256.js'
+
+/** Messages larger than this are recorded as size + checksum instead of text. */
+const BLOB_THRESHOLD = 64 * 1024
+
+/** crypto.getRandomValues() fills at most 64 KiB per call. */
+const RANDOM_CHUNK_BYTES = 65_536
+
+interface Remote {
+  link: Link | undefined
+  texts: string[]
+  blobs: BlobRecord[]
+  pathChanges: PathChangeRecord[]
+  numbered: SendProgress
+}
+
+let peer: Peer | undefined
+const remotes = new Map<string, Remote>()
+const decoder = new TextDecoder()
+
+function remote (peerId: string): Remote {
+  let entry = remotes.get(peerId)
+  if (entry === undefined) {
+    entry = {
+      link: undefined,
+      texts: [],
+      blobs: [],
+      pathChanges: [],
+      numbered: { sent: 0, done: false, error: undefined }
+    }
+    remotes.set(peerId, entry)
+  }
+  return entry
+}
+
+function requirePeer (): Peer {
+  if (peer === undefined) {
+    throw new Error('harness: start() was not called')
+  }
+  return peer
+}
+
+function requireLink (peerId: string): Link {
+  const link = remotes.get(peerId)?.link
+  if (link === undefined) {
+    throw new Error(`harness: no link to ${peerId}`)
+  }
+  return link
+}
+
+/** Attach recorders once per Link object (a re-dial after close yields a new one). */
+function track (link: Link): void {
+  const entry = remote(link.remotePeerId)
+  if (entry.link === link) {
+    return
+  }
+  entry.link = link
+  link.addEventListener('message', (event) => {
+    const data = event.detail
+    if (data.byteLength <= BLOB_THRESHOLD) {
+      entry.texts.push(decoder.decode(data))
+      return
+    }
+    entry.blobs.push({ size: data.byteLength, sha256: sha256Hex(data) })
+  })
+  link.addEventListener('pathchange', (event) => {
+    entry.pathChanges.push({ path: event.detail.path, previous: event.detail.previous, at: Date.now() })
+  })
+}
+
+function errorOutcome (err: unknown, started: number): Outcome<never> {
+  return {
+    ok: false,
+    ms: performance.now() - started,
+    code: isLifelineError(err) ? err.code : undefined,
+    message: err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+  }
+}
+
+async function attempt (fn: () => Promise<unknown>): Promise<Outcome> {
+  const started = performance.now()
+  try {
+    await fn()
+    return { ok: true, ms: performance.now() - started }
+  } catch (err) {
+    return errorOutcome(err, started)
+  }
+}
+
+function timeoutOption (timeoutMs: number | undefined): { signal?: AbortSignal } {
+  return timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) }
+}
+
+function peerInit (relays: string[], direct?: boolean): PeerInit {
+  return {
+    relays,
+    iceServers: [],
+    allowPrivateAddresses: true,
+    ...(direct === undefined ? {} : { direct })
+  }
+}
+
+async function sendNumbered (link: Link, progress: SendProgress, options: NumberedSendOptions): Promise<void> {
+  for (let n = 1; n <= options.count; n++) {
+    await link.send(String(n))
+    progress.sent = n
+    if (n % options.pauseEvery === 0) {
+      await new Promise((resolve) => setTimeout(resolve, options.pauseMs))
+    }
+  }
+}
+
+function randomBytes (size: number): Uint8Array {
+  const bytes = new Uint8Array(size)
+  for (let offset = 0; offset < size; offset += RANDOM_CHUNK_BYTES) {
+    crypto.getRandomValues(bytes.subarray(offset, Math.min(size, offset + RANDOM_CHUNK_BYTES)))
+  }
+  return bytes
+}
+
+const api: HarnessApi = {
+  async start (options) {
+    if (peer !== undefined) {
+      throw new Error('harness: already started')
+    }
+    const created = await createPeer(peerInit(options.relays, options.direct))
+    created.addEventListener('link', (event) => { track(event.detail) })
+    peer = created
+    await created.start()
+    await created.online()
+    return created.peerId
+  },
+
+  async connect (peerId, timeoutMs) {
+    return attempt(async () => {
+      track(await requirePeer().connect(peerId, timeoutOption(timeoutMs)))
+    })
+  },
+
+  async dialDirect (peerId, timeoutMs) {
+    const started = performance.now()
+    try {
+      const signal = AbortSignal.timeout(timeoutMs)
+      const link = await requirePeer().connect(peerId, { signal })
+      track(link)
+      const connectMs = performance.now() - started
+      await link.waitForPath('direct', { signal })
+      const directMs = performance.now() - started
+      return { ok: true, ms: directMs, connectMs, directMs }
+    } catch (err) {
+      return errorOutcome(err, started)
+    }
+  },
+
+  async send (peerId, text) {
+    return attempt(async () => { await requireLink(peerId).send(text) })
+  },
+
+  startNumbered (peerId, options) {
+    const link = requireLink(peerId)
+    const progress: SendProgress = { sent: 0, done: false, error: undefined }
+    remote(peerId).numbered = progress
+    sendNumbered(link, progress, options).then(
+      () => { progress.done = true },
+      (err: unknown) => {
+        progress.error = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+        progress.done = true
+      }
+    )
+  },
+
+  numberedProgress (peerId) {
+    return { ...remote(peerId).numbered }
+  },
+
+  async sendPayload (peerId, size) {
+    const started = performance.now()
+    try {
+      const payload = randomBytes(size)
+      const digest = sha256Hex(payload)
+      await requireLink(peerId).send(payload)
+      return { ok: true, ms: performance.now() - started, size, sha256: digest }
+    } catch (err) {
+      return errorOutcome(err, started)
+    }
+  },
+
+  received (peerId) {
+    return [...remote(peerId).texts]
+  },
+
+  receivedBlobs (peerId) {
+    return [...remote(peerId).blobs]
+  },
+
+  link (peerId): LinkSnapshot {
+    const link = remotes.get(peerId)?.link
+    if (link === undefined) {
+      return { known: false, path: undefined, rttMs: undefined, closed: false, direction: undefined }
+    }
+    return { known: true, path: link.path, rttMs: link.rttMs, closed: link.closed, direction: link.direction }
+  },
+
+  async waitForPath (peerId, path, timeoutMs) {
+    return attempt(async () => {
+      await requireLink(peerId).waitForPath(path, { signal: AbortSignal.timeout(timeoutMs) })
+    })
+  },
+
+  pathChanges (peerId) {
+    return [...remote(peerId).pathChanges]
+  },
+
+  async close (peerId) {
+    return attempt(async () => { await requireLink(peerId).close() })
+  },
+
+  status () {
+    return requirePeer().status()
+  },
+
+  peerConnections () {
+    return peerConnectionCount()
+  },
+
+  async stop () {
+    await peer?.stop()
+  },
+
+  async tryCreatePeer (relays) {
+    return attempt(async () => {
+      const probe = await createPeer(peerInit(relays))
+      try {
+        await probe.start()
+      } catch (err) {
+        // The start error is the one under test; a failing stop() must not replace it.
+        await probe.stop().catch(() => undefined)
+        throw err
+      }
+      await probe.stop()
+    })
+  },
+
+  async stoppedPeerId (relays) {
+    const other = await createPeer(peerInit(relays))
+    await other.start()
+    try {
+      await other.online()
+    } finally {
+      await other.stop()
+    }
+    return other.peerId
+  }
+}
+
+window.lifeline = api
+const state = document.getElementById('state')
+if (state !== null) {
+  state.textContent = 'ready'
+}

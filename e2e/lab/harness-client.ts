@@ -1,0 +1,104 @@
+/**
+ * Typed access from a test to the harness page's `window.lifeline` API.
+ */
+import type { Page } from '@playwright/test'
+import type { PeerStatus } from '@lifeline/sdk'
+import type {
+  BlobRecord, DialRecord, LinkSnapshot, NumberedSendOptions, Outcome, PathChangeRecord, PathName,
+  PeerConnectionCount, SendProgress
+} from '../harness/api.js'
+
+export type { BlobRecord, LinkSnapshot, Outcome, PathChangeRecord, PathName }
+
+export class HarnessPage {
+  /** 'A' or 'B', for messages. */
+  readonly name: string
+  readonly page: Page
+  /** This page's peer ID once `start()` resolved. */
+  peerId = ''
+
+  constructor (name: string, page: Page) {
+    this.name = name
+    this.page = page
+  }
+
+  /** Load the harness and wait for its API. */
+  async open (url: string): Promise<void> {
+    await this.page.goto(url)
+    await this.page.waitForFunction(() => typeof window.lifeline === 'object')
+  }
+
+  async start (relays: string[], direct?: boolean): Promise<string> {
+    const options = direct === undefined ? { relays } : { relays, direct }
+    this.peerId = await this.page.evaluate(async (o) => window.lifeline.start(o), options)
+    return this.peerId
+  }
+
+  async connect (peerId: string, timeoutMs?: number): Promise<Outcome> {
+    return this.page.evaluate(async ([id, t]) => window.lifeline.connect(id, t), [peerId, timeoutMs] as const)
+  }
+
+  async dialDirect (peerId: string, timeoutMs: number): Promise<Outcome<DialRecord>> {
+    return this.page.evaluate(async ([id, t]) => window.lifeline.dialDirect(id, t), [peerId, timeoutMs] as const)
+  }
+
+  async send (peerId: string, text: string): Promise<Outcome> {
+    return this.page.evaluate(async ([id, m]) => window.lifeline.send(id, m), [peerId, text] as const)
+  }
+
+  async startNumbered (peerId: string, options: NumberedSendOptions): Promise<void> {
+    await this.page.evaluate(([id, o]) => { window.lifeline.startNumbered(id, o) }, [peerId, options] as const)
+  }
+
+  async numberedProgress (peerId: string): Promise<SendProgress> {
+    return this.page.evaluate((id) => window.lifeline.numberedProgress(id), peerId)
+  }
+
+  async sendPayload (peerId: string, size: number): Promise<Outcome<BlobRecord>> {
+    return this.page.evaluate(async ([id, n]) => window.lifeline.sendPayload(id, n), [peerId, size] as const)
+  }
+
+  async received (peerId: string): Promise<string[]> {
+    return this.page.evaluate((id) => window.lifeline.received(id), peerId)
+  }
+
+  async receivedBlobs (peerId: string): Promise<BlobRecord[]> {
+    return this.page.evaluate((id) => window.lifeline.receivedBlobs(id), peerId)
+  }
+
+  async link (peerId: string): Promise<LinkSnapshot> {
+    return this.page.evaluate((id) => window.lifeline.link(id), peerId)
+  }
+
+  async path (peerId: string): Promise<PathName | undefined> {
+    return (await this.link(peerId)).path
+  }
+
+  async waitForPath (peerId: string, path: PathName, timeoutMs: number): Promise<Outcome> {
+    return this.page.evaluate(async ([id, p, t]) => window.lifeline.waitForPath(id, p, t), [peerId, path, timeoutMs] as const)
+  }
+
+  async pathChanges (peerId: string): Promise<PathChangeRecord[]> {
+    return this.page.evaluate((id) => window.lifeline.pathChanges(id), peerId)
+  }
+
+  async close (peerId: string): Promise<Outcome> {
+    return this.page.evaluate(async (id) => window.lifeline.close(id), peerId)
+  }
+
+  async status (): Promise<PeerStatus> {
+    return this.page.evaluate(() => window.lifeline.status())
+  }
+
+  async peerConnections (): Promise<PeerConnectionCount> {
+    return this.page.evaluate(() => window.lifeline.peerConnections())
+  }
+
+  async tryCreatePeer (relays: string[]): Promise<Outcome> {
+    return this.page.evaluate(async (r) => window.lifeline.tryCreatePeer(r), relays)
+  }
+
+  async stoppedPeerId (relays: string[]): Promise<string> {
+    return this.page.evaluate(async (r) => window.lifeline.stoppedPeerId(r), relays)
+  }
+}

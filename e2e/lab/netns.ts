@@ -1,0 +1,189 @@
+/**
+ * A two-host network lab made of Linux network namespaces.
+ *
+ * Chromium gathers ICE candidates only on real interfaces: on loopback it gathers none,
+ * and the host's own interface must never carry test traffic. Each lab is therefore two
+ * fresh namespaces, A and B, joined by one veth pair (A 10.88.N.1/24, B 10.88.N.2/24)
+ * with no link to the root namespace. The relay and the page server run in A; one
+ * browser runs in each. Needs root, iproute2 and nftables.
+ */
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { LabProcess, exec } from './exec.js'
+
+/**
+ * Identifies this test run in namespace names, so cleanup removes only this run's
+ * namespaces. playwright.config.ts sets it in the runner; workers inherit it.
+ */
+export const RUN_ID = process.env.LL_RUN_ID ?? String(process.pid)
+
+/** Every lab namespace is named `ll-<run>-<worker pid>-<n>-<a|b>`. */
+export const NAMESPACE_PATTERN = /^ll-(\d+)-(\d+)-(\d+)-[ab]$/
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+/** 10.88.N.0/24: private (RFC 1918) and unused on this host; N counts labs. */
+const SUBNET_PREFIX = '10.88'
+const SUBNETS = 250
+
+let labCount = 0
+
+export interface Lab {
+  readonly nsA: string
+  readonly nsB: string
+  readonly ipA: string
+  readonly ipB: string
+  /** A temporary directory removed at teardown (key files, wrapper scripts). */
+  readonly dir: string
+  /** Start a long-running process inside a namespace; stopped at teardown. */
+  spawnIn(ns: string, name: string, command: string, args: string[]): LabProcess
+  /** Run a command to completion inside a namespace. */
+  execIn(ns: string, command: string, args: string[], input?: string): Promise<string>
+  /** An executable that runs Chromium inside `ns`, for Playwright's `executablePath`. */
+  chromiumIn(ns: string): Promise<string>
+  /** Drop every UDP packet in and out of `ns` (ICE, so WebRTC, dies; TCP lives). */
+  blockUdp(ns: string): Promise<void>
+  unblockUdp(ns: string): Promise<void>
+  /** Stop every process, delete both namespaces and the directory. Safe to call twice. */
+  teardown(): Promise<void>
+}
+
+/** Kill every process still inside `ns`, then delete it. Missing namespaces are fine. */
+export async function deleteNamespace (ns: string): Promise<void> {
+  const pids = await exec('ip', ['netns', 'pids', ns], { allowFailure: true })
+  for (const pid of pids.split(/\s+/).filter((word) => /^\d+$/.test(word))) {
+    try {
+      process.kill(Number(pid), 'SIGKILL')
+    } catch {
+      // Already gone.
+    }
+  }
+  await exec('ip', ['netns', 'del', ns], { allowFailure: true })
+}
+
+/** Names of lab namespaces that exist now. */
+export async function labNamespaces (): Promise<string[]> {
+  const listing = await exec('ip', ['netns', 'list'])
+  return listing.split('\n')
+    .map((line) => line.split(' ')[0] ?? '')
+    .filter((name) => NAMESPACE_PATTERN.test(name))
+}
+
+const UDP_BLOCK_RULES = `table inet lifeline {
+  chain input {
+    type filter hook input priority filter; policy accept;
+    meta l4proto udp drop
+  }
+  chain output {
+    type filter hook output priority filter; policy accept;
+    meta l4proto udp drop
+  }
+}
+`
+
+class NetnsLab implements Lab {
+  readonly nsA: string
+  readonly nsB: string
+  readonly ipA: string
+  readonly ipB: string
+  readonly dir: string
+  private readonly processes: LabProcess[] = []
+  private tornDown = false
+
+  constructor (id: number, dir: string) {
+    const base = `ll-${RUN_ID}-${process.pid}-${id}`
+    const subnet = `${SUBNET_PREFIX}.${(id % SUBNETS) + 1}`
+    this.nsA = `${base}-a`
+    this.nsB = `${base}-b`
+    this.ipA = `${subnet}.1`
+    this.ipB = `${subnet}.2`
+    this.dir = dir
+  }
+
+  async create (): Promise<void> {
+    for (const ns of [this.nsA, this.nsB]) {
+      await exec('ip', ['netns', 'add', ns])
+      // WebRTC then gathers exactly one candidate per side: the veth's IPv4 address.
+      await this.execIn(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'])
+      await exec('ip', ['-n', ns, 'link', 'set', 'lo', 'up'])
+    }
+    // Created inside A with its peer end placed straight into B: the root namespace never sees it.
+    await exec('ip', ['-n', this.nsA, 'link', 'add', 'name', 'veth-a', 'type', 'veth', 'peer', 'name', 'veth-b', 'netns', this.nsB])
+    for (const [ns, dev, ip] of [[this.nsA, 'veth-a', this.ipA], [this.nsB, 'veth-b', this.ipB]] as const) {
+      await exec('ip', ['-n', ns, 'addr', 'add', `${ip}/24`, 'dev', dev])
+      await exec('ip', ['-n', ns, 'link', 'set', dev, 'up'])
+      // Chromium gathers no ICE candidates on a host without a default route; this one
+      // leads only to the other namespace.
+      await exec('ip', ['-n', ns, 'route', 'add', 'default', 'dev', dev])
+    }
+  }
+
+  spawnIn (ns: string, name: string, command: string, args: string[]): LabProcess {
+    this.assertOwn(ns)
+    const child = new LabProcess(name, 'ip', ['netns', 'exec', ns, command, ...args])
+    this.processes.push(child)
+    return child
+  }
+
+  async execIn (ns: string, command: string, args: string[], input?: string): Promise<string> {
+    this.assertOwn(ns)
+    return exec('ip', ['netns', 'exec', ns, command, ...args], input === undefined ? {} : { input })
+  }
+
+  async chromiumIn (ns: string): Promise<string> {
+    this.assertOwn(ns)
+    const path = join(this.dir, `chromium-${ns}.sh`)
+    await writeFile(path, `#!/bin/sh\nexec ip netns exec ${ns} ${CHROMIUM} "$@"\n`)
+    await chmod(path, 0o755)
+    return path
+  }
+
+  async blockUdp (ns: string): Promise<void> {
+    await this.unblockUdp(ns)
+    await this.execIn(ns, 'nft', ['-f', '-'], UDP_BLOCK_RULES)
+  }
+
+  async unblockUdp (ns: string): Promise<void> {
+    this.assertOwn(ns)
+    const tables = await this.execIn(ns, 'nft', ['list', 'tables'])
+    if (tables.includes('table inet lifeline')) {
+      await this.execIn(ns, 'nft', ['delete', 'table', 'inet', 'lifeline'])
+    }
+  }
+
+  async teardown (): Promise<void> {
+    if (this.tornDown) {
+      return
+    }
+    this.tornDown = true
+    // Every step runs even when an earlier one failed; the first error is reported.
+    const results = await Promise.allSettled(this.processes.map(async (child) => { await child.stop() }))
+    results.push(...await Promise.allSettled([deleteNamespace(this.nsA), deleteNamespace(this.nsB)]))
+    results.push(...await Promise.allSettled([rm(this.dir, { recursive: true, force: true })]))
+    const failure = results.find((result) => result.status === 'rejected')
+    if (failure !== undefined) {
+      throw failure.reason
+    }
+  }
+
+  private assertOwn (ns: string): void {
+    if (ns !== this.nsA && ns !== this.nsB) {
+      throw new Error(`${ns} is not a namespace of this lab (${this.nsA}, ${this.nsB})`)
+    }
+  }
+}
+
+/** Create a fresh lab. On failure everything made so far is removed again. */
+export async function createLab (): Promise<Lab> {
+  labCount += 1
+  const dir = await mkdtemp(join(tmpdir(), 'lifeline-lab-'))
+  const lab = new NetnsLab(labCount, dir)
+  try {
+    await lab.create()
+  } catch (err) {
+    await lab.teardown()
+    throw err
+  }
+  return lab
+}

@@ -1,0 +1,79 @@
+/**
+ * What runs in a lab: the real relay, the static server for the harness page, and
+ * one Chromium per namespace.
+ */
+import { access } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from '@playwright/test'
+import type { Browser } from '@playwright/test'
+import type { LabProcess } from './exec.js'
+import type { Lab } from './netns.js'
+
+const E2E_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const REPO_DIR = resolve(E2E_DIR, '..')
+export const HARNESS_DIR = join(E2E_DIR, 'dist-harness')
+const RELAY_CLI = join(REPO_DIR, 'packages', 'relay', 'dist', 'cli.js')
+const STATIC_SERVER = join(E2E_DIR, 'lab', 'static-server.mjs')
+
+export const RELAY_PORT = 4001
+export const SITE_PORT = 8080
+
+/** Startup of a Node process inside a namespace, including a cold module cache. */
+const PROCESS_READY_TIMEOUT_MS = 20_000
+
+/**
+ * Always passed to Chromium. mDNS hiding is off so host candidates carry the veth
+ * address; the rest keeps Chromium from reaching for anything outside the lab.
+ */
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-features=WebRtcHideLocalIpsWithMdns'
+]
+
+export interface RelayHandle {
+  /** The relay's `/ip4/<ip>/tcp/<port>/ws/p2p/<id>` address as it printed it. */
+  readonly multiaddr: string
+  readonly process: LabProcess
+}
+
+async function requireFile (path: string, hint: string): Promise<void> {
+  try {
+    await access(path)
+  } catch {
+    throw new Error(`${path} is missing: ${hint}`)
+  }
+}
+
+/** Start the relay CLI inside namespace A and wait for its ws multiaddr. */
+export async function startRelay (lab: Lab): Promise<RelayHandle> {
+  await requireFile(RELAY_CLI, 'build it with `pnpm -r --filter ./packages/** run build`')
+  const child = lab.spawnIn(lab.nsA, 'relay', process.execPath, [
+    RELAY_CLI, '--host', lab.ipA, '--port', String(RELAY_PORT), '--key', join(lab.dir, 'relay.key')
+  ])
+  const line = await child.waitForLine(/^\/ip4\/\S+\/tcp\/\d+\/ws\/p2p\/\S+$/, PROCESS_READY_TIMEOUT_MS)
+  return { multiaddr: line.trim(), process: child }
+}
+
+/** Serve `root` from namespace A; resolves to the base URL both browsers load. */
+export async function startSite (lab: Lab, root: string = HARNESS_DIR): Promise<string> {
+  await requireFile(join(root, 'index.html'), 'build the harness with `pnpm --filter @lifeline/e2e build`')
+  const child = lab.spawnIn(lab.nsA, 'site', process.execPath, [STATIC_SERVER, root, lab.ipA, String(SITE_PORT)])
+  await child.waitForLine(/^listening /, PROCESS_READY_TIMEOUT_MS)
+  return `http://${lab.ipA}:${SITE_PORT}/`
+}
+
+/** Launch a headless Chromium whose network is namespace `ns`. */
+export async function launchBrowserIn (lab: Lab, ns: string): Promise<Browser> {
+  return chromium.launch({
+    executablePath: await lab.chromiumIn(ns),
+    args: CHROMIUM_FLAGS,
+    headless: true
+  })
+}
