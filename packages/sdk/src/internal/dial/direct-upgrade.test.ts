@@ -24,9 +24,9 @@ function upgrade (dial: (ma: Multiaddr, signal: AbortSignal) => Promise<Connecti
 describe('DirectUpgrade', () => {
   it('dials the remote WebRTC address through the relay', async () => {
     const dialed: string[] = []
-    const result = await upgrade(async ma => {
+    const result = await upgrade(ma => {
       dialed.push(ma.toString())
-      return connection
+      return Promise.resolve(connection)
     }).run()
     expect(result).toBe(connection)
     expect(dialed).toEqual([`${RELAY.text}/p2p-circuit/webrtc/p2p/${REMOTE}`])
@@ -52,9 +52,9 @@ describe('DirectUpgrade', () => {
 
   it('gives up after its attempts fail, leaving the link relayed', async () => {
     let calls = 0
-    const result = await upgrade(async () => {
+    const result = await upgrade(() => {
       calls++
-      throw new Error('ICE failed')
+      return Promise.reject(new Error('ICE failed'))
     }).run()
     expect(result).toBeUndefined()
     expect(calls).toBe(DIRECT_DIAL_ATTEMPTS)
