@@ -42,8 +42,8 @@ export const PING_INTERVAL_MS = 500
  * ping behind bulk data; the ceiling keeps detection of a dead path under 3 s.
  */
 export const PING_TIMEOUT_RTT_FACTOR = 3
-export const PING_TIMEOUT_MIN_MS = 1500
-export const PING_TIMEOUT_MAX_MS = 2500
+export const PING_TIMEOUT_MIN_MS = 1000
+export const PING_TIMEOUT_MAX_MS = 2000
 
 /** Weight of a new RTT sample in the smoothed RTT (RFC 6298 uses 1/8). */
 export const RTT_SMOOTHING = 1 / 8
@@ -72,5 +72,60 @@ export const DEFAULT_ONLINE_TIMEOUT_MS = 15_000
 /** How long the link handshake (HELLO both ways) may take on a fresh path. */
 export const HANDSHAKE_TIMEOUT_MS = 5000
 
-/** How often relay RTT is measured for `status()`. */
-export const RELAY_PING_INTERVAL_MS = 5000
+/**
+ * Reservations held at once. Two means a relay can die without the peer becoming
+ * unreachable while a third is found.
+ */
+export const DEFAULT_RELAY_RESERVATIONS = 2
+
+/**
+ * Each held relay is pinged this often, with a timeout of clamp(3 x RTT) between the
+ * bounds below: a silent relay is declared dead within interval + max = 2.75 s (the
+ * target is 3 s). A relay process that exits closes its TCP connections and is seen
+ * at once.
+ */
+export const RELAY_PING_INTERVAL_MS = 750
+export const RELAY_PING_TIMEOUT_MIN_MS = 500
+export const RELAY_PING_TIMEOUT_MAX_MS = 2000
+
+/** Dialling a relay and making a reservation each get this long. */
+export const RELAY_DIAL_TIMEOUT_MS = 5000
+
+/**
+ * A failed relay is retried after a jittered exponential backoff from 1 s up to 30 s;
+ * a browser's `online` event retries at once, so the cap only matters while offline.
+ */
+export const RELAY_BACKOFF_BASE_MS = 1000
+export const RELAY_BACKOFF_MAX_MS = 30_000
+
+/**
+ * A reservation is refreshed when half of its remaining lifetime has passed: a 2 h
+ * reservation is renewed after an hour, well before it expires, and a refresh that
+ * fails leaves time for retries. Never sooner than the floor below.
+ */
+export const RESERVATION_REFRESH_FRACTION = 0.5
+export const RESERVATION_REFRESH_MIN_MS = 1000
+
+/**
+ * connect() races routes through several relays, starting the next one this long after
+ * the previous if that has not succeeded yet (Happy Eyeballs' connection attempt delay,
+ * RFC 8305 section 5). The first route carries the link; a later one becomes the spare.
+ */
+export const ROUTE_STAGGER_MS = 250
+
+/** Relayed routes a link keeps besides the one it uses, so a relay's death costs no reconnect. */
+export const SPARE_ROUTES = 1
+
+/** How often an outbound link checks that it has its routes (and tries to restore them). */
+export const ROUTE_CHECK_INTERVAL_MS = 1000
+
+/** A route through a relay that failed is retried after a backoff from 1 s to 10 s. */
+export const ROUTE_BACKOFF_BASE_MS = 1000
+export const ROUTE_BACKOFF_MAX_MS = 10_000
+
+/**
+ * After the direct path fails or dies, the upgrade is tried again after a backoff from
+ * 2 s to 60 s: the network may have changed, and a failed attempt costs little.
+ */
+export const DIRECT_RETRY_BASE_MS = 2000
+export const DIRECT_RETRY_MAX_MS = 60_000

@@ -1,6 +1,6 @@
 import { generateKeyPair, privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
-import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_BUFFER_BYTES } from './constants.js'
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_RELAY_RESERVATIONS, DEFAULT_SEND_BUFFER_BYTES } from './constants.js'
 import { LifelineError } from './errors.js'
 import { PeerImpl } from './internal/peer/peer.js'
 import { parseRelayAddress } from './internal/util/parse.js'
@@ -47,6 +47,7 @@ export async function createPeer (init: PeerInit): Promise<Peer> {
   return PeerImpl.create({
     privateKey: await loadKey(init.privateKey),
     relays,
+    reservations: positiveInteger('reservations', init.reservations, DEFAULT_RELAY_RESERVATIONS),
     iceServers: init.iceServers ?? [],
     direct: init.direct ?? true,
     allowPrivateAddresses: init.allowPrivateAddresses ?? false,

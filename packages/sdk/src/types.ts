@@ -37,6 +37,12 @@ export interface PeerInit {
    */
   direct?: boolean
   /**
+   * Relays to hold reservations on at once, chosen from `relays` by health.
+   *
+   * @default 2 (DEFAULT_RELAY_RESERVATIONS)
+   */
+  reservations?: number
+  /**
    * Largest message `Link.send()` accepts, in bytes.
    *
    * @default 8 MiB (DEFAULT_MAX_MESSAGE_BYTES)
@@ -64,16 +70,26 @@ export interface ConnectOptions extends AbortOptions {
   onProgress?(event: ConnectProgress): void
 }
 
-export type RelayState = 'connecting' | 'reserved' | 'down'
+/**
+ * `reserved`: holds our reservation; `connecting`: dialling or reserving; `down`: failed,
+ * waiting for its retry; `standby`: healthy as far as we know, not needed now.
+ */
+export type RelayState = 'connecting' | 'reserved' | 'down' | 'standby'
 
 export interface RelayStatus {
   /** The relay's multiaddr as configured. */
   multiaddr: string
   peerId: string
   state: RelayState
-  /** Round-trip time to the relay in milliseconds, once measured. */
+  /** Smoothed round-trip time to the relay in milliseconds, once measured. */
   rttMs?: number
-  /** The last error seen while connecting or reserving. */
+  /** When the reservation ends (ms since the epoch), while reserved. It is refreshed well before. */
+  reservationExpiresAt?: number
+  /** Failures since the last successful reservation. */
+  failures: number
+  /** When a `down` relay is tried again (ms since the epoch). */
+  retryAt?: number
+  /** The last error seen while connecting, reserving or pinging. */
   lastError?: string
 }
 
@@ -102,6 +118,8 @@ export interface PeerEvents {
   link: CustomEvent<Link>
   /** `online` changed: a first reservation was made, or the last one was lost. */
   online: CustomEvent<boolean>
+  /** A relay's state, RTT or reservation changed. */
+  relay: CustomEvent<RelayStatus>
   /** Any part of `status()` changed. */
   status: CustomEvent<PeerStatus>
 }

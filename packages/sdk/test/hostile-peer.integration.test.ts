@@ -11,7 +11,7 @@ import { startRelay, type RelayProcess } from './relay-process.js'
 
 let relay: RelayProcess
 let target: Peer
-let hostile: Libp2p
+const hostiles: Libp2p[] = []
 const incoming: Link[] = []
 
 beforeAll(async () => {
@@ -20,22 +20,24 @@ beforeAll(async () => {
   target.addEventListener('link', e => { incoming.push(e.detail) })
   await target.start()
   await target.online()
-  hostile = await createLibp2p({
+})
+
+afterAll(async () => {
+  await Promise.all(hostiles.map(async h => { await h.stop() }))
+  await target.stop()
+  await relay.stop()
+})
+
+/** A fresh raw libp2p peer that opens the link protocol and writes `bytes` on it. */
+async function sendRaw (bytes: Uint8Array): Promise<{ closed: Promise<void> }> {
+  const hostile = await createLibp2p({
     transports: [webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: { denyDialMultiaddr: () => false },
     services: { identify: identify() }
   })
-})
-
-afterAll(async () => {
-  await hostile.stop()
-  await target.stop()
-  await relay.stop()
-})
-
-async function sendRaw (bytes: Uint8Array): Promise<{ closed: Promise<void> }> {
+  hostiles.push(hostile)
   const stream = await hostile.dialProtocol(multiaddr(`${relay.multiaddr}/p2p-circuit/p2p/${target.peerId}`), LINK_PROTOCOL, {
     runOnLimitedConnection: true
   })

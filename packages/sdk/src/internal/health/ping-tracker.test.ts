@@ -20,8 +20,8 @@ describe('PingTracker', () => {
   it('clamps the timeout to 3 x RTT between its floor and ceiling', () => {
     const t = new PingTracker()
     expect(t.timeoutMs).toBe(PING_TIMEOUT_MIN_MS)
-    t.pong(t.sent(0), 700)
-    expect(t.timeoutMs).toBe(2100)
+    t.pong(t.sent(0), 500)
+    expect(t.timeoutMs).toBe(1500)
     t.pong(t.sent(1000), 1000 + 100_000)
     expect(t.timeoutMs).toBe(PING_TIMEOUT_MAX_MS)
   })
@@ -38,6 +38,7 @@ describe('PingTracker', () => {
     t.sent(0)
     t.received(1400)
     expect(t.dead(2000)).toBe(false)
+    expect(t.dead(1400 + PING_TIMEOUT_MIN_MS)).toBe(false)
     expect(t.dead(1400 + PING_TIMEOUT_MIN_MS + 1)).toBe(true)
   })
 
@@ -47,5 +48,13 @@ describe('PingTracker', () => {
     const second = t.sent(500)
     t.pong(second, 520)
     expect(t.dead(10_000)).toBe(false)
+  })
+})
+
+describe('PingTracker with other timeouts', () => {
+  it('uses the bounds it is given', () => {
+    const t = new PingTracker({ factor: 2, minMs: 100, maxMs: 300 })
+    t.pong(t.sent(0), 120)
+    expect(t.timeoutMs).toBe(240)
   })
 })

@@ -9,17 +9,36 @@ import {
   RTT_SMOOTHING
 } from '../../constants.js'
 
+export interface PingTimeouts {
+  /** Timeout = clamp(factor x smoothed RTT, minMs, maxMs). */
+  factor: number
+  minMs: number
+  maxMs: number
+}
+
+/** Link paths: see the constants for the reasons. */
+export const LINK_PING_TIMEOUTS: PingTimeouts = {
+  factor: PING_TIMEOUT_RTT_FACTOR,
+  minMs: PING_TIMEOUT_MIN_MS,
+  maxMs: PING_TIMEOUT_MAX_MS
+}
+
 export class PingTracker {
+  private readonly timeouts: PingTimeouts
   private readonly outstanding = new Map<number, number>()
   private nonce = 0
   private lastReceivedAt = -Infinity
   /** Smoothed RTT in ms, undefined until the first pong. */
   srtt: number | undefined
 
-  /** How long a ping may go unanswered: clamp(3 x RTT) as iroh's ping tracker does. */
+  constructor (timeouts: PingTimeouts = LINK_PING_TIMEOUTS) {
+    this.timeouts = timeouts
+  }
+
+  /** How long a ping may go unanswered: clamp(k x RTT), as iroh's ping tracker does. */
   get timeoutMs (): number {
-    const fromRtt = (this.srtt ?? 0) * PING_TIMEOUT_RTT_FACTOR
-    return Math.min(PING_TIMEOUT_MAX_MS, Math.max(PING_TIMEOUT_MIN_MS, fromRtt))
+    const { factor, minMs, maxMs } = this.timeouts
+    return Math.min(maxMs, Math.max(minMs, (this.srtt ?? 0) * factor))
   }
 
   /** Register a ping sent now; returns its nonce. */

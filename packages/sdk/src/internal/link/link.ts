@@ -28,8 +28,8 @@ export interface LinkInit {
   onClose(link: LinkImpl): void
   /** Called when the remote reports a direct connection up (see DIRECT_DIAL_STUCK_GRACE_MS). */
   onRemoteDirectUp(link: LinkImpl): void
-  /** Called when the link has lost its last path. */
-  onNoPath(link: LinkImpl): void
+  /** Called when a path closed, with how many paths remain. */
+  onPathLost(tier: LinkPath, remaining: number): void
 }
 
 const encoder = new TextEncoder()
@@ -308,9 +308,7 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
       this.active = undefined
     }
     this.reselect()
-    if (this.active === undefined) {
-      this.init.onNoPath(this)
-    }
+    this.init.onPathLost(path.tier, this.paths.size)
   }
 
   /** Choose the path to send on; on a change, everything unacknowledged goes out again on the new path. */

@@ -13,30 +13,26 @@ import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { webTransport } from '@libp2p/webtransport'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import type { RelayAddress } from '../util/parse.js'
 
 export type Libp2pNode = Libp2p<{ ping: Ping, identify: unknown }>
 
 export interface NodeOptions {
   privateKey: PrivateKey
-  relays: RelayAddress[]
   iceServers: RTCIceServer[]
   direct: boolean
   allowPrivateAddresses: boolean
 }
 
 export async function createNode (options: NodeOptions): Promise<Libp2pNode> {
-  const listen = options.relays.map(r => `${r.text}/p2p-circuit`)
-  if (options.direct) {
-    // accept WebRTC connections signalled through the relays
-    listen.push('/webrtc')
-  }
+  // reservations are the relay pool's job (see relay/hop.ts); libp2p only listens for
+  // WebRTC connections signalled through the relays
+  const listen = options.direct ? ['/webrtc'] : []
   return createLibp2p({
     privateKey: options.privateKey,
     start: false,
     addresses: { listen },
-    // a relay that is down at start must not stop the peer; others may be up, and
-    // online() reports when none is
+    // libp2p listens on a relay by itself when dialled through one it holds no
+    // reservation of its own on; that must never stop the peer
     transportManager: { faultTolerance: FaultTolerance.NO_FATAL },
     transports: [
       webSockets(),

@@ -1,7 +1,7 @@
 /**
- * The Peer behind `createPeer()`: owns the libp2p node, the relay reservations and
- * one Link per remote peer. Links start on a relayed circuit and are upgraded to a
- * direct WebRTC connection in the background.
+ * The Peer behind `createPeer()`: owns the libp2p node, the relay pool and one Link
+ * per remote peer. Outbound links get a LinkRoutes that races the relays, keeps a
+ * spare route and upgrades to WebRTC; inbound links follow what the remote opens.
  */
 import { privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { Connection, Logger, PeerId, PrivateKey, Stream } from '@libp2p/interface'
@@ -10,17 +10,20 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_ONLINE_TIMEOUT_MS, LINK_PROTOCOL } from '../../constants.js'
 import { isLifelineError, LifelineError } from '../../errors.js'
-import type { AbortOptions, ConnectOptions, Link, Peer, PeerEvents, PeerStatus } from '../../types.js'
-import { DirectUpgrade } from '../dial/direct-upgrade.js'
+import type { AbortOptions, ConnectOptions, Link, Peer, PeerEvents, PeerStatus, RelayStatus } from '../../types.js'
 import { LinkImpl } from '../link/link.js'
+import { reserve } from '../relay/hop.js'
+import { RelayPool } from '../relay/pool.js'
+import { onNetworkOnline } from '../runtime/network.js'
 import { abortError, deadline, waitFor } from '../util/abort.js'
 import { parsePeerId, type RelayAddress } from '../util/parse.js'
 import { createNode, type Libp2pNode } from './libp2p-node.js'
-import { RelayMonitor } from './relay-monitor.js'
+import { LinkRoutes } from './link-routes.js'
 
 export interface PeerConfig {
   privateKey: PrivateKey
   relays: RelayAddress[]
+  reservations: number
   iceServers: RTCIceServer[]
   direct: boolean
   allowPrivateAddresses: boolean
@@ -30,20 +33,21 @@ export interface PeerConfig {
 
 interface LinkState {
   link: LinkImpl
-  upgrade?: DirectUpgrade | undefined
-  upgrading?: AbortController | undefined
+  /** Outbound links only: the side that opened a link keeps its routes. */
+  routes?: LinkRoutes
 }
 
 export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
   readonly peerId: string
   private readonly config: PeerConfig
   private readonly node: Libp2pNode
-  private readonly relayMonitor: RelayMonitor
+  private readonly pool: RelayPool
   private readonly linkStates = new Map<string, LinkState>()
   private readonly log: Logger
   private readonly changed = new EventTarget()
   private started = false
   private wasOnline = false
+  private stopWatchingNetwork: (() => void) | undefined
 
   static async create (config: PeerConfig): Promise<PeerImpl> {
     return new PeerImpl(config, await createNode(config))
@@ -55,7 +59,14 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     this.node = node
     this.peerId = node.peerId.toString()
     this.log = logger(`lifeline:peer:${this.peerId.slice(-6)}`)
-    this.relayMonitor = new RelayMonitor(node, config.relays, () => { this.onStatusChange() }, this.log)
+    this.pool = new RelayPool(config.relays, config.reservations, {
+      dial: async (ma, options) => this.node.dial(ma, options),
+      reserve,
+      ping: async (connection, options) => this.node.services.ping.ping(connection.remotePeer, options),
+      now: () => Date.now(),
+      random: Math.random,
+      log: logger(`lifeline:relay-pool:${this.peerId.slice(-6)}`)
+    }, status => { this.onRelayChange(status) })
   }
 
   async start (): Promise<void> {
@@ -65,17 +76,14 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     await this.node.handle(LINK_PROTOCOL, (stream, connection) => { this.onLinkStream(stream, connection) }, {
       runOnLimitedConnection: true
     })
-    this.node.addEventListener('self:peer:update', this.onStatusChange)
     this.node.addEventListener('connection:open', this.onConnectionOpen)
-    this.node.addEventListener('connection:close', this.onStatusChange)
-    try {
-      await this.node.start()
-    } catch (err) {
-      this.detach()
-      throw new LifelineError('RELAY_UNREACHABLE', 'The peer could not start listening on its relays', { cause: err })
-    }
+    await this.node.start()
     this.started = true
-    this.relayMonitor.start()
+    this.pool.start()
+    this.stopWatchingNetwork = onNetworkOnline(() => {
+      this.log('network is back; retrying relays now')
+      this.pool.retryNow()
+    })
     this.onStatusChange()
   }
 
@@ -87,8 +95,9 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     for (const { link } of [...this.linkStates.values()]) {
       await link.close()
     }
-    this.relayMonitor.stop()
-    this.detach()
+    this.stopWatchingNetwork?.()
+    this.pool.stop()
+    this.node.removeEventListener('connection:open', this.onConnectionOpen)
     await this.node.stop()
     this.onStatusChange()
   }
@@ -100,7 +109,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
         if (!this.started) {
           throw new LifelineError('NOT_STARTED', 'Call start() before online()')
         }
-        return this.relayMonitor.reservedRelays().size > 0
+        return this.pool.reserved().length > 0
       }, { signal: limit.signal })
     } catch (err) {
       if (isLifelineError(err, 'TIMEOUT')) {
@@ -113,14 +122,14 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
   }
 
   status (): PeerStatus {
-    const relays = this.relayMonitor.status()
+    const reserved = this.started ? this.pool.reserved() : []
     return {
       peerId: this.peerId,
       started: this.started,
-      online: this.started && relays.some(r => r.state === 'reserved'),
-      relays,
+      online: reserved.length > 0,
+      relays: this.pool.status(),
       links: [...this.linkStates.values()].map(({ link }) => link.status()),
-      addresses: this.started ? this.node.getMultiaddrs().map(ma => ma.toString()) : []
+      addresses: reserved.map(r => `${r.text}/p2p-circuit/p2p/${this.peerId}`)
     }
   }
 
@@ -142,9 +151,11 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
       return existing.link
     }
     const state = this.addLink(remote.toString(), 'outbound')
+    const routes = this.createRoutes(state.link, remote)
+    state.routes = routes
     const limit = deadline(options, DEFAULT_CONNECT_TIMEOUT_MS, `Connecting to ${peerId}`)
     try {
-      await this.openRelayedPath(state.link, remote, limit.signal, options)
+      await routes.connect(limit.signal, options)
       await state.link.ready({ signal: limit.signal })
       options.onProgress?.({ type: 'link-open' })
     } catch (err) {
@@ -153,7 +164,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     } finally {
       limit.clear()
     }
-    this.startDirectUpgrade(state)
+    routes.start()
     return state.link
   }
 
@@ -167,55 +178,23 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     return privateKeyToProtobuf(this.config.privateKey)
   }
 
-  /** Dial the remote through each relay in turn until one circuit carries a link stream. */
-  private async openRelayedPath (link: LinkImpl, remote: PeerId, signal: AbortSignal, options: ConnectOptions): Promise<void> {
-    const failures: string[] = []
-    let noReservation = 0
-    for (const relay of this.config.relays) {
-      signal.throwIfAborted()
-      options.onProgress?.({ type: 'dial-relayed', relay: relay.text })
-      try {
-        const connection = await this.node.dial(multiaddr(`${relay.text}/p2p-circuit/p2p/${remote.toString()}`), { signal })
-        const stream = await connection.newStream(LINK_PROTOCOL, { signal, runOnLimitedConnection: true })
-        link.attach(stream, connection)
-        options.onProgress?.({ type: 'relayed', relay: relay.text })
-        return
-      } catch (err) {
-        if (signal.aborted) {
-          throw abortError(signal, `Connecting to ${remote.toString()}`)
+  private createRoutes (link: LinkImpl, remote: PeerId): LinkRoutes {
+    return new LinkRoutes(link, remote, {
+      dialRelayed: async (relay, target, signal) => {
+        // force: a spare route is a second circuit, through another relay, to a peer we are already connected to
+        const connection = await this.node.dial(multiaddr(`${relay.text}/p2p-circuit/p2p/${target.toString()}`), { signal, force: true })
+        try {
+          const stream = await connection.newStream(LINK_PROTOCOL, { signal, runOnLimitedConnection: true })
+          return { connection, stream }
+        } catch (err) {
+          await connection.close()
+          throw err
         }
-        const message = err instanceof Error ? err.message : String(err)
-        if (/NO_RESERVATION/i.test(message)) {
-          noReservation++
-        }
-        failures.push(`${relay.text}: ${message}`)
-        this.log('relayed dial via %s failed - %e', relay.text, err)
-      }
-    }
-    if (noReservation > 0) {
-      throw new LifelineError('PEER_UNREACHABLE', `Peer ${remote.toString()} holds no reservation on any relay (unknown or offline). Tried: ${failures.join('; ')}`)
-    }
-    throw new LifelineError('RELAY_UNREACHABLE', `No relay carried a circuit to ${remote.toString()}: ${failures.join('; ')}`)
-  }
-
-  private startDirectUpgrade (state: LinkState): void {
-    if (!this.config.direct || state.link.closed || state.upgrading !== undefined) {
-      return
-    }
-    const controller = new AbortController()
-    const upgrade = new DirectUpgrade({
-      dial: async (ma, signal) => this.node.dial(ma, { signal }),
-      relays: this.config.relays,
-      remotePeerId: state.link.remotePeerId,
-      signal: controller.signal,
-      log: this.log
-    })
-    state.upgrading = controller
-    state.upgrade = upgrade
-    // the new direct connection reaches the link through onConnectionOpen
-    void upgrade.run().finally(() => {
-      state.upgrading = undefined
-      state.upgrade = undefined
+      },
+      dialDirect: async (ma, signal) => this.node.dial(ma, { signal }),
+      relays: () => this.pool.ranked(),
+      direct: this.config.direct,
+      log: logger(`lifeline:routes:${remote.toString().slice(-6)}`)
     })
   }
 
@@ -229,19 +208,20 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
   }
 
   private addLink (remotePeerId: string, direction: 'outbound' | 'inbound'): LinkState {
-    const link: LinkImpl = new LinkImpl({
-      remotePeerId,
-      direction,
-      maxMessageBytes: this.config.maxMessageBytes,
-      sendBufferBytes: this.config.sendBufferBytes,
-      log: logger(`lifeline:link:${remotePeerId.slice(-6)}`),
-      newStream: async (connection, protocol, options) => this.newStream(connection, protocol, options),
-      onClose: closed => { this.onLinkClosed(closed) },
-      onRemoteDirectUp: () => { this.linkStates.get(remotePeerId)?.upgrade?.remoteReportsUp() },
-      onNoPath: () => { this.onLinkLostPaths(remotePeerId) }
-    })
-    link.addEventListener('pathchange', this.onStatusChange)
-    const state: LinkState = { link }
+    const state: LinkState = {
+      link: new LinkImpl({
+        remotePeerId,
+        direction,
+        maxMessageBytes: this.config.maxMessageBytes,
+        sendBufferBytes: this.config.sendBufferBytes,
+        log: logger(`lifeline:link:${remotePeerId.slice(-6)}`),
+        newStream: async (connection, protocol, options) => this.newStream(connection, protocol, options),
+        onClose: closed => { this.onLinkClosed(closed) },
+        onRemoteDirectUp: () => { state.routes?.remoteReportsDirectUp() },
+        onPathLost: (tier, remaining) => { this.onLinkPathLost(state, tier, remaining) }
+      })
+    }
+    state.link.addEventListener('pathchange', this.onStatusChange)
     this.linkStates.set(remotePeerId, state)
     this.onStatusChange()
     return state
@@ -284,32 +264,25 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
       return
     }
     this.linkStates.delete(link.remotePeerId)
-    state.upgrading?.abort()
+    state.routes?.stop()
     link.removeEventListener('pathchange', this.onStatusChange)
-    // a direct connection exists for this link only; relayed circuits may serve others later
+    // the link's own connections: direct ones and relayed circuits opened for it
     for (const connection of this.node.getConnections(parsePeerId(link.remotePeerId))) {
-      if (connection.direct) {
-        connection.close().catch((err: unknown) => { this.log('closing direct connection failed - %e', err) })
-      }
+      connection.close().catch((err: unknown) => { this.log('closing a connection of a closed link failed - %e', err) })
     }
     this.onStatusChange()
   }
 
-  /** An outbound link whose every path died dials the relays again; an inbound one waits for the remote. */
-  private onLinkLostPaths (remotePeerId: string): void {
-    const state = this.linkStates.get(remotePeerId)
-    if (state !== undefined && !state.link.established && state.link.direction === 'inbound') {
-      state.link.shutdown(new LifelineError('PROTOCOL_ERROR', `Incoming link from ${remotePeerId} failed its handshake`))
+  private onLinkPathLost (state: LinkState, tier: 'direct' | 'relayed', remaining: number): void {
+    const { link } = state
+    if (remaining === 0 && !link.established && link.direction === 'inbound') {
+      link.shutdown(new LifelineError('PROTOCOL_ERROR', `Incoming link from ${link.remotePeerId} failed its handshake`))
       return
     }
-    if (state === undefined || state.link.direction !== 'outbound' || !this.started) {
-      return
+    if (tier === 'direct') {
+      state.routes?.directLost()
     }
-    this.log('link to %s lost every path; dialing through the relays again', remotePeerId)
-    const remote = parsePeerId(remotePeerId)
-    void this.openRelayedPath(state.link, remote, AbortSignal.timeout(DEFAULT_CONNECT_TIMEOUT_MS), {})
-      .then(() => { this.startDirectUpgrade(state) })
-      .catch((err: unknown) => { this.log('reconnecting to %s failed - %e', remotePeerId, err) })
+    state.routes?.check()
   }
 
   private readonly onConnectionOpen = (evt: CustomEvent<Connection>): void => {
@@ -322,6 +295,10 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
         state.link.reportDirectUp()
       }
     }
+  }
+
+  private onRelayChange (status: RelayStatus): void {
+    this.safeDispatchEvent('relay', { detail: status })
     this.onStatusChange()
   }
 
@@ -335,13 +312,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     this.safeDispatchEvent('status', { detail: status })
   }
 
-  private detach (): void {
-    this.node.removeEventListener('self:peer:update', this.onStatusChange)
-    this.node.removeEventListener('connection:open', this.onConnectionOpen)
-    this.node.removeEventListener('connection:close', this.onStatusChange)
-  }
-
   private describeRelays (): string {
-    return this.relayMonitor.status().map(r => `${r.multiaddr} (${r.state}${r.lastError === undefined ? '' : `: ${r.lastError}`})`).join(', ')
+    return this.pool.status().map(r => `${r.multiaddr} (${r.state}${r.lastError === undefined ? '' : `: ${r.lastError}`})`).join(', ')
   }
 }

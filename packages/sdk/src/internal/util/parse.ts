@@ -42,3 +42,11 @@ export function parseRelayAddress (value: unknown): RelayAddress {
   }
   return { multiaddr: ma, peerId: parsePeerId(last.value), text: value }
 }
+
+/** The relay's peer ID in a circuit address (`.../p2p/<relay>/p2p-circuit/...`), if any. */
+export function relayOf (ma: Multiaddr): string | undefined {
+  const components = ma.getComponents()
+  const circuit = components.findIndex(c => c.name === 'p2p-circuit')
+  const relay = circuit > 0 ? components[circuit - 1] : undefined
+  return relay?.name === 'p2p' ? relay.value : undefined
+}

@@ -1,0 +1,284 @@
+/**
+ * The relay pool: holds reservations on K of the configured relays at once (the
+ * healthiest), pings each held relay and drops it when it stops answering, refreshes
+ * reservations well before they expire, and fills a lost slot from the rest of the
+ * list. Failed relays come back after a jittered exponential backoff.
+ */
+import type { AbortOptions, Connection, Logger } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import {
+  RELAY_BACKOFF_BASE_MS,
+  RELAY_BACKOFF_MAX_MS,
+  RELAY_DIAL_TIMEOUT_MS,
+  RELAY_PING_INTERVAL_MS,
+  RELAY_PING_TIMEOUT_MAX_MS,
+  RELAY_PING_TIMEOUT_MIN_MS,
+  RESERVATION_REFRESH_FRACTION,
+  RESERVATION_REFRESH_MIN_MS
+} from '../../constants.js'
+import type { RelayStatus } from '../../types.js'
+import { PingTracker } from '../health/ping-tracker.js'
+import type { RelayAddress } from '../util/parse.js'
+import { backoffDelay } from './backoff.js'
+import type { Reservation } from './hop.js'
+import { nextRetryAt, relaysToAcquire, type RelayHealth } from './pool-policy.js'
+
+export interface RelayPoolComponents {
+  dial(ma: Multiaddr, options: AbortOptions): Promise<Connection>
+  reserve(connection: Connection, options: AbortOptions): Promise<Reservation>
+  ping(connection: Connection, options: AbortOptions): Promise<number>
+  now(): number
+  random: () => number
+  log: Logger
+}
+
+type EntryState = 'idle' | 'connecting' | 'reserved' | 'backoff'
+
+interface Entry {
+  relay: RelayAddress
+  index: number
+  state: EntryState
+  connection?: Connection | undefined
+  reservation?: Reservation | undefined
+  /** RTT and ping timeouts; kept across failures, so health ranking remembers the RTT. */
+  tracker: PingTracker
+  failures: number
+  retryAt: number
+  lastError?: string | undefined
+  refreshTimer?: ReturnType<typeof setTimeout> | undefined
+  pinging: boolean
+  abort?: AbortController | undefined
+}
+
+const RELAY_PING_TIMEOUTS = { factor: 3, minMs: RELAY_PING_TIMEOUT_MIN_MS, maxMs: RELAY_PING_TIMEOUT_MAX_MS }
+
+export class RelayPool {
+  private readonly entries: Entry[]
+  private readonly wanted: number
+  private readonly components: RelayPoolComponents
+  private readonly onChange: (status: RelayStatus) => void
+  private running = false
+  private pingTimer: ReturnType<typeof setInterval> | undefined
+  private retryTimer: ReturnType<typeof setTimeout> | undefined
+
+  constructor (relays: RelayAddress[], wanted: number, components: RelayPoolComponents, onChange: (status: RelayStatus) => void) {
+    this.entries = relays.map((relay, index) => ({
+      relay,
+      index,
+      state: 'idle',
+      tracker: new PingTracker(RELAY_PING_TIMEOUTS),
+      failures: 0,
+      retryAt: 0,
+      pinging: false
+    }))
+    this.wanted = Math.min(wanted, relays.length)
+    this.components = components
+    this.onChange = onChange
+  }
+
+  start (): void {
+    this.running = true
+    this.pingTimer = setInterval(() => { this.pingAll() }, RELAY_PING_INTERVAL_MS)
+    this.reconcile()
+  }
+
+  stop (): void {
+    this.running = false
+    clearInterval(this.pingTimer)
+    clearTimeout(this.retryTimer)
+    for (const entry of this.entries) {
+      this.release(entry)
+      entry.state = 'idle'
+    }
+  }
+
+  /** The network may be back (a browser's `online` event): retry every relay in backoff now. */
+  retryNow (): void {
+    for (const entry of this.entries) {
+      if (entry.state === 'backoff') {
+        entry.retryAt = 0
+      }
+    }
+    this.reconcile()
+  }
+
+  /** Relays holding our reservation, best first. */
+  reserved (): RelayAddress[] {
+    return this.entries
+      .filter(e => e.state === 'reserved')
+      .sort((a, b) => (a.tracker.srtt ?? Infinity) - (b.tracker.srtt ?? Infinity) || a.index - b.index)
+      .map(e => e.relay)
+  }
+
+  /** Every configured relay, those we hold a reservation on first, then by health. */
+  ranked (): RelayAddress[] {
+    const rank = (e: Entry): number => e.state === 'reserved' ? 0 : e.state === 'connecting' ? 1 : e.state === 'idle' ? 2 : 3
+    return [...this.entries]
+      .sort((a, b) => rank(a) - rank(b) || (a.tracker.srtt ?? Infinity) - (b.tracker.srtt ?? Infinity) || a.index - b.index)
+      .map(e => e.relay)
+  }
+
+  status (): RelayStatus[] {
+    return this.entries.map(e => this.statusOf(e))
+  }
+
+  private statusOf (e: Entry): RelayStatus {
+    const status: RelayStatus = {
+      multiaddr: e.relay.text,
+      peerId: e.relay.peerId.toString(),
+      state: e.state === 'reserved' ? 'reserved' : e.state === 'connecting' ? 'connecting' : e.state === 'backoff' ? 'down' : 'standby',
+      failures: e.failures
+    }
+    if (e.tracker.srtt !== undefined) {
+      status.rttMs = Math.round(e.tracker.srtt * 10) / 10
+    }
+    if (e.reservation !== undefined && e.state === 'reserved') {
+      status.reservationExpiresAt = e.reservation.expiresAt
+    }
+    if (e.lastError !== undefined) {
+      status.lastError = e.lastError
+    }
+    if (e.state === 'backoff') {
+      status.retryAt = e.retryAt
+    }
+    return status
+  }
+
+  private health (): RelayHealth[] {
+    return this.entries.map(e => ({
+      index: e.index,
+      held: e.state === 'connecting' || e.state === 'reserved',
+      failures: e.failures,
+      rttMs: e.tracker.srtt,
+      retryAt: e.retryAt
+    }))
+  }
+
+  private reconcile (): void {
+    if (!this.running) {
+      return
+    }
+    clearTimeout(this.retryTimer)
+    const now = this.components.now()
+    for (const pick of relaysToAcquire(this.health(), this.wanted, now)) {
+      const entry = this.entries[pick.index]
+      if (entry !== undefined) {
+        void this.acquire(entry)
+      }
+    }
+    const retryAt = nextRetryAt(this.health(), this.wanted)
+    if (retryAt !== undefined) {
+      this.retryTimer = setTimeout(() => { this.reconcile() }, Math.max(0, retryAt - now))
+    }
+  }
+
+  private async acquire (entry: Entry): Promise<void> {
+    const abort = new AbortController()
+    entry.abort = abort
+    this.setState(entry, 'connecting')
+    const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(RELAY_DIAL_TIMEOUT_MS)])
+    try {
+      const connection = await this.components.dial(entry.relay.multiaddr, { signal })
+      entry.connection = connection
+      connection.addEventListener('close', () => {
+        if (entry.connection === connection) {
+          this.fail(entry, new Error('connection to the relay closed'))
+        }
+      }, { once: true })
+      entry.reservation = await this.components.reserve(connection, { signal })
+      if (abort.signal.aborted) {
+        return
+      }
+      entry.failures = 0
+      entry.lastError = undefined
+      this.scheduleRefresh(entry)
+      this.components.log('reserved on relay %s until %s', entry.relay.text, new Date(entry.reservation.expiresAt).toISOString())
+      this.setState(entry, 'reserved')
+      void this.pingOne(entry)
+    } catch (err) {
+      if (!abort.signal.aborted) {
+        this.fail(entry, err)
+      }
+    }
+  }
+
+  private scheduleRefresh (entry: Entry): void {
+    clearTimeout(entry.refreshTimer)
+    const remaining = (entry.reservation?.expiresAt ?? 0) - this.components.now()
+    const delay = Math.max(RESERVATION_REFRESH_MIN_MS, remaining * RESERVATION_REFRESH_FRACTION)
+    entry.refreshTimer = setTimeout(() => { void this.refresh(entry) }, Math.min(delay, 2 ** 31 - 1))
+  }
+
+  private async refresh (entry: Entry): Promise<void> {
+    const connection = entry.connection
+    if (entry.state !== 'reserved' || connection === undefined) {
+      return
+    }
+    try {
+      entry.reservation = await this.components.reserve(connection, { signal: AbortSignal.timeout(RELAY_DIAL_TIMEOUT_MS) })
+      this.components.log('refreshed reservation on %s', entry.relay.text)
+      this.scheduleRefresh(entry)
+      this.onChange(this.statusOf(entry))
+    } catch (err) {
+      this.fail(entry, err)
+    }
+  }
+
+  private pingAll (): void {
+    for (const entry of this.entries) {
+      if (entry.state === 'reserved' && !entry.pinging) {
+        void this.pingOne(entry)
+      }
+    }
+  }
+
+  private async pingOne (entry: Entry): Promise<void> {
+    const connection = entry.connection
+    if (connection === undefined) {
+      return
+    }
+    entry.pinging = true
+    const timeout = entry.tracker.timeoutMs
+    const sent = entry.tracker.sent(this.components.now())
+    try {
+      await this.components.ping(connection, { signal: AbortSignal.timeout(timeout) })
+      entry.tracker.pong(sent, this.components.now())
+      this.onChange(this.statusOf(entry))
+    } catch (err) {
+      if (entry.connection === connection) {
+        this.fail(entry, new Error(`relay did not answer a ping within ${Math.round(timeout)} ms`, { cause: err }))
+      }
+    } finally {
+      entry.pinging = false
+    }
+  }
+
+  private fail (entry: Entry, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err)
+    entry.failures++
+    entry.lastError = message
+    entry.retryAt = this.components.now() + backoffDelay(entry.failures, { baseMs: RELAY_BACKOFF_BASE_MS, maxMs: RELAY_BACKOFF_MAX_MS }, this.components.random)
+    this.components.log('relay %s failed (%s); retry in %d ms', entry.relay.text, message, Math.round(entry.retryAt - this.components.now()))
+    this.release(entry)
+    this.setState(entry, 'backoff')
+    this.reconcile()
+  }
+
+  /** Forget the entry's connection, reservation and timers; closes the connection. */
+  private release (entry: Entry): void {
+    entry.abort?.abort()
+    entry.abort = undefined
+    clearTimeout(entry.refreshTimer)
+    const connection = entry.connection
+    entry.connection = undefined
+    entry.reservation = undefined
+    if (connection !== undefined && connection.status === 'open') {
+      connection.abort(new Error('relay dropped from the pool'))
+    }
+  }
+
+  private setState (entry: Entry, state: EntryState): void {
+    entry.state = state
+    this.onChange(this.statusOf(entry))
+  }
+}
