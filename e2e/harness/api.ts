@@ -12,6 +12,8 @@ export interface StartOptions {
   relays: string[]
   /** Passed to `createPeer({ direct })`; the SDK's default when absent. */
   direct?: boolean
+  /** Passed to `createPeer({ iceServers })`; none when absent. */
+  iceServers?: RTCIceServer[]
 }
 
 export type Outcome<T = unknown> =
@@ -59,6 +61,26 @@ export interface DialRecord {
   directMs: number
 }
 
+export interface ConnectSendRecord {
+  /** `Date.now()` just before `connect()` was called (comparable across pages on one host). */
+  startedAt: number
+  /** From `connect()` called to resolved. */
+  connectMs: number
+}
+
+/** One end of an ICE candidate pair, as getStats() reports it. */
+export interface CandidateRecord {
+  /** 'host', 'srflx', 'prflx' or 'relay'. */
+  type: string
+  address: string
+  port: number
+}
+
+export interface CandidatePairRecord {
+  local: CandidateRecord
+  remote: CandidateRecord
+}
+
 export interface PeerConnectionCount {
   /** RTCPeerConnections the page has created. */
   created: number
@@ -74,6 +96,8 @@ export interface HarnessApi {
   /** `connect()`, then wait for the direct path; `ms` is connect-to-direct. */
   dialDirect(peerId: string, timeoutMs: number): Promise<Outcome<DialRecord>>
   send(peerId: string, text: string): Promise<Outcome>
+  /** `connect()` then `send(text)` at once; `startedAt` is when connect() was called. */
+  connectAndSend(peerId: string, text: string, timeoutMs: number): Promise<Outcome<ConnectSendRecord>>
   /** Send "1".."count" in the background; watch with `numberedProgress()`. */
   startNumbered(peerId: string, options: NumberedSendOptions): void
   numberedProgress(peerId: string): SendProgress
@@ -81,6 +105,8 @@ export interface HarnessApi {
   sendPayload(peerId: string, size: number): Promise<Outcome<BlobRecord>>
   /** Text messages received from a peer, in arrival order (messages up to 64 KiB). */
   received(peerId: string): string[]
+  /** `Date.now()` when each of `received(peerId)` arrived, in the same order. */
+  receivedTimes(peerId: string): number[]
   /** Messages over 64 KiB received from a peer, as size and SHA-256 (hex). */
   receivedBlobs(peerId: string): BlobRecord[]
   link(peerId: string): LinkSnapshot
@@ -89,6 +115,8 @@ export interface HarnessApi {
   close(peerId: string): Promise<Outcome>
   status(): PeerStatus
   peerConnections(): PeerConnectionCount
+  /** The selected ICE candidate pair of every open RTCPeerConnection of the page. */
+  selectedPairs(): Promise<CandidatePairRecord[]>
   stop(): Promise<void>
   /** `createPeer()` + `start()` with these relays; the error code it failed with, if any. */
   tryCreatePeer(relays: string[]): Promise<Outcome>

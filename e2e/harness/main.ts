@@ -4,7 +4,7 @@
  * instead of racing events through `page.evaluate`. Imports only the public package.
  */
 // First: it replaces RTCPeerConnection before the SDK's modules capture it.
-import { peerConnectionCount } from './peer-connections.js'
+import { peerConnectionCount, selectedCandidatePairs } from './peer-connections.js'
 import { createPeer, isLifelineError } from '@lifeline/sdk'
 import type { Link, Peer, PeerInit } from '@lifeline/sdk'
 import type {
@@ -21,6 +21,8 @@ const RANDOM_CHUNK_BYTES = 65_536
 interface Remote {
   link: Link | undefined
   texts: string[]
+  /** `Date.now()` at each text's arrival. */
+  textTimes: number[]
   blobs: BlobRecord[]
   pathChanges: PathChangeRecord[]
   numbered: SendProgress
@@ -36,6 +38,7 @@ function remote (peerId: string): Remote {
     entry = {
       link: undefined,
       texts: [],
+      textTimes: [],
       blobs: [],
       pathChanges: [],
       numbered: { sent: 0, done: false, error: undefined }
@@ -71,6 +74,7 @@ function track (link: Link): void {
     const data = event.detail
     if (data.byteLength <= BLOB_THRESHOLD) {
       entry.texts.push(decoder.decode(data))
+      entry.textTimes.push(Date.now())
       return
     }
     entry.blobs.push({ size: data.byteLength, sha256: sha256Hex(data) })
@@ -103,10 +107,10 @@ function timeoutOption (timeoutMs: number | undefined): { signal?: AbortSignal }
   return timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) }
 }
 
-function peerInit (relays: string[], direct?: boolean): PeerInit {
+function peerInit (relays: string[], direct?: boolean, iceServers: RTCIceServer[] = []): PeerInit {
   return {
     relays,
-    iceServers: [],
+    iceServers,
     allowPrivateAddresses: true,
     ...(direct === undefined ? {} : { direct })
   }
@@ -135,7 +139,7 @@ const api: HarnessApi = {
     if (peer !== undefined) {
       throw new Error('harness: already started')
     }
-    const created = await createPeer(peerInit(options.relays, options.direct))
+    const created = await createPeer(peerInit(options.relays, options.direct, options.iceServers))
     created.addEventListener('link', (event) => { track(event.detail) })
     peer = created
     await created.start()
@@ -166,6 +170,20 @@ const api: HarnessApi = {
 
   async send (peerId, text) {
     return attempt(async () => { await requireLink(peerId).send(text) })
+  },
+
+  async connectAndSend (peerId, text, timeoutMs) {
+    const startedAt = Date.now()
+    const started = performance.now()
+    try {
+      const link = await requirePeer().connect(peerId, { signal: AbortSignal.timeout(timeoutMs) })
+      track(link)
+      const connectMs = performance.now() - started
+      await link.send(text)
+      return { ok: true, ms: performance.now() - started, startedAt, connectMs }
+    } catch (err) {
+      return errorOutcome(err, started)
+    }
   },
 
   startNumbered (peerId, options) {
@@ -201,6 +219,10 @@ const api: HarnessApi = {
     return [...remote(peerId).texts]
   },
 
+  receivedTimes (peerId) {
+    return [...remote(peerId).textTimes]
+  },
+
   receivedBlobs (peerId) {
     return [...remote(peerId).blobs]
   },
@@ -233,6 +255,10 @@ const api: HarnessApi = {
 
   peerConnections () {
     return peerConnectionCount()
+  },
+
+  async selectedPairs () {
+    return selectedCandidatePairs()
   },
 
   async stop () {

@@ -4,11 +4,11 @@
 import type { Page } from '@playwright/test'
 import type { PeerStatus } from '@lifeline/sdk'
 import type {
-  BlobRecord, DialRecord, LinkSnapshot, NumberedSendOptions, Outcome, PathChangeRecord, PathName,
-  PeerConnectionCount, SendProgress
+  BlobRecord, CandidatePairRecord, ConnectSendRecord, DialRecord, LinkSnapshot, NumberedSendOptions, Outcome,
+  PathChangeRecord, PathName, PeerConnectionCount, SendProgress, StartOptions
 } from '../harness/api.js'
 
-export type { BlobRecord, LinkSnapshot, Outcome, PathChangeRecord, PathName }
+export type { BlobRecord, CandidatePairRecord, LinkSnapshot, Outcome, PathChangeRecord, PathName }
 
 export class HarnessPage {
   /** 'A' or 'B', for messages. */
@@ -34,12 +34,22 @@ export class HarnessPage {
     return this.peerId
   }
 
+  /** `start()` with every option of the harness, e.g. ICE servers. */
+  async startWith (options: StartOptions): Promise<string> {
+    this.peerId = await this.page.evaluate(async (o) => window.lifeline.start(o), options)
+    return this.peerId
+  }
+
   async connect (peerId: string, timeoutMs?: number): Promise<Outcome> {
     return this.page.evaluate(async ([id, t]) => window.lifeline.connect(id, t), [peerId, timeoutMs] as const)
   }
 
   async dialDirect (peerId: string, timeoutMs: number): Promise<Outcome<DialRecord>> {
     return this.page.evaluate(async ([id, t]) => window.lifeline.dialDirect(id, t), [peerId, timeoutMs] as const)
+  }
+
+  async connectAndSend (peerId: string, text: string, timeoutMs: number): Promise<Outcome<ConnectSendRecord>> {
+    return this.page.evaluate(async ([id, m, t]) => window.lifeline.connectAndSend(id, m, t), [peerId, text, timeoutMs] as const)
   }
 
   async send (peerId: string, text: string): Promise<Outcome> {
@@ -60,6 +70,10 @@ export class HarnessPage {
 
   async received (peerId: string): Promise<string[]> {
     return this.page.evaluate((id) => window.lifeline.received(id), peerId)
+  }
+
+  async receivedTimes (peerId: string): Promise<number[]> {
+    return this.page.evaluate((id) => window.lifeline.receivedTimes(id), peerId)
   }
 
   async receivedBlobs (peerId: string): Promise<BlobRecord[]> {
@@ -92,6 +106,10 @@ export class HarnessPage {
 
   async peerConnections (): Promise<PeerConnectionCount> {
     return this.page.evaluate(() => window.lifeline.peerConnections())
+  }
+
+  async selectedPairs (): Promise<CandidatePairRecord[]> {
+    return this.page.evaluate(() => window.lifeline.selectedPairs())
   }
 
   async tryCreatePeer (relays: string[]): Promise<Outcome> {

@@ -21,7 +21,7 @@ export const RUN_ID = process.env.LL_RUN_ID ?? String(process.pid)
 /** Every lab namespace is named `ll-<run>-<worker pid>-<n>-<a|b>`. */
 export const NAMESPACE_PATTERN = /^ll-(\d+)-(\d+)-(\d+)-[ab]$/
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 /** 10.88.N.0/24: private (RFC 1918) and unused on this host; N counts labs. */
 const SUBNET_PREFIX = '10.88'

@@ -2,6 +2,7 @@
  * What runs in a lab: the real relay, the static server for the harness page, and
  * one Chromium per namespace.
  */
+import { existsSync } from 'node:fs'
 import { access } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -10,7 +11,24 @@ import type { Browser } from '@playwright/test'
 import type { LabProcess } from './exec.js'
 import type { Lab } from './netns.js'
 
-const E2E_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+/**
+ * The e2e package: the nearest directory above this file with a package.json. Found
+ * rather than fixed, so the lab works both from source (e2e/lab) and compiled by the
+ * bench (e2e/dist-bench/lab).
+ */
+function packageDir (): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir)
+    if (parent === dir) {
+      throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`)
+    }
+    dir = parent
+  }
+  return dir
+}
+
+export const E2E_DIR = packageDir()
 const REPO_DIR = resolve(E2E_DIR, '..')
 export const HARNESS_DIR = join(E2E_DIR, 'dist-harness')
 const RELAY_CLI = join(REPO_DIR, 'packages', 'relay', 'dist', 'cli.js')

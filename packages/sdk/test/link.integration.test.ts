@@ -158,6 +158,21 @@ describe('bad input gets a clear, coded error', () => {
     expect(await codeOf(a.connect(stranger.peerId))).toBe('PEER_UNREACHABLE')
   })
 
+  it('reports a peer that went offline as PEER_UNREACHABLE', async () => {
+    const a = await startPeer()
+    const gone = await startPeer()
+    await gone.stop()
+    const started = Date.now()
+    let error: unknown
+    try {
+      await a.connect(gone.peerId)
+    } catch (err) {
+      error = err
+    }
+    expect(isLifelineError(error, 'PEER_UNREACHABLE'), String(error)).toBe(true)
+    expect(Date.now() - started).toBeLessThan(5000)
+  })
+
   it('reports an aborted connect as ABORTED and a message that is too large', async () => {
     const a = await startPeer({ maxMessageBytes: 1024 })
     const b = await startPeer()

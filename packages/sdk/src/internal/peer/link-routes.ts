@@ -28,6 +28,10 @@ export interface LinkRoutesComponents {
   dialRelayed(relay: RelayAddress, remote: PeerId, signal: AbortSignal): Promise<{ connection: Connection, stream: Stream }>
   /** Open a direct connection (WebRTC through a relay's signalling). */
   dialDirect: ConstructorParameters<typeof DirectUpgrade>[0]['dial']
+  /** Open direct connections to the remote, attached to the link or not. */
+  directConnections(): Connection[]
+  /** Open a link stream on a direct connection and attach it to the link. */
+  attachDirect(connection: Connection): void
   /** Configured relays, the healthiest first. */
   relays(): RelayAddress[]
   direct: boolean
@@ -67,7 +71,7 @@ export class LinkRoutes {
     }
     const relays = this.components.relays()
     const failures: string[] = []
-    let noReservation = 0
+    let peerRefused = 0
     let running = 0
     const { promise, resolve, reject } = Promise.withResolvers<undefined>()
     const onAbort = (): void => { reject(abortError(signal, `Connecting to ${this.remote.toString()}`)) }
@@ -87,13 +91,15 @@ export class LinkRoutes {
         resolve(undefined)
       }, (err: unknown) => {
         const message = err instanceof Error ? err.message : String(err)
-        if (/NO_RESERVATION/i.test(message)) {
-          noReservation++
+        // the relay answered: it is up, the peer is what cannot be reached
+        // (NO_RESERVATION, CONNECTION_FAILED, or a refused STOP while it goes away)
+        if (/via relay with status/i.test(message)) {
+          peerRefused++
         }
         failures.push(`${relay.text}: ${message}`)
         if (--running === 0 && next >= relays.length) {
-          reject(noReservation > 0
-            ? new LifelineError('PEER_UNREACHABLE', `Peer ${this.remote.toString()} holds no reservation on any relay (unknown or offline). Tried: ${failures.join('; ')}`)
+          reject(peerRefused > 0
+            ? new LifelineError('PEER_UNREACHABLE', `Peer ${this.remote.toString()} is not reachable through any relay (unknown, offline, or holding no reservation). Tried: ${failures.join('; ')}`)
             : new LifelineError('RELAY_UNREACHABLE', `No relay carried a circuit to ${this.remote.toString()}: ${failures.join('; ')}`))
         } else {
           launch()
@@ -142,10 +148,8 @@ export class LinkRoutes {
     const now = Date.now()
     const used = new Set<string>()
     let relayed = 0
-    let direct = false
     for (const connection of this.link.connections()) {
       if (connection.direct) {
-        direct = true
         continue
       }
       relayed++
@@ -165,7 +169,15 @@ export class LinkRoutes {
         })
       }
     }
-    if (this.components.direct && !direct && this.upgrade === undefined && now >= this.directRetryAt && this.link.usable) {
+    // a direct connection that is up but not yet carrying the link (however it came) is
+    // used; a second one is never dialled while one exists or a dial is under way
+    const direct = this.components.directConnections()
+    for (const connection of direct) {
+      if (!this.link.hasPathOn(connection)) {
+        this.components.attachDirect(connection)
+      }
+    }
+    if (this.components.direct && direct.length === 0 && this.upgrade === undefined && now >= this.directRetryAt && this.link.usable) {
       void this.upgradeToDirect()
     }
   }
@@ -179,7 +191,6 @@ export class LinkRoutes {
       if (this.link.closed || relayedPaths >= 1 + SPARE_ROUTES) {
         // a race the link no longer needs: more spares would only cost the relay
         stream.abort(new Error('route not needed'))
-        await connection.close()
         return
       }
       this.link.attach(stream, connection)
@@ -206,8 +217,10 @@ export class LinkRoutes {
     })
     this.upgrade = upgrade
     try {
-      // success shows up as a new direct connection, which the peer attaches to the link
       const connection = await upgrade.run()
+      if (connection !== undefined && !this.link.closed && !this.link.hasPathOn(connection)) {
+        this.components.attachDirect(connection)
+      }
       if (connection === undefined) {
         this.directFailures++
         this.directRetryAt = Date.now() + backoffDelay(this.directFailures, { baseMs: DIRECT_RETRY_BASE_MS, maxMs: DIRECT_RETRY_MAX_MS })

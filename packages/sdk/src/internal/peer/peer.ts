@@ -16,7 +16,7 @@ import { reserve } from '../relay/hop.js'
 import { RelayPool } from '../relay/pool.js'
 import { onNetworkOnline } from '../runtime/network.js'
 import { abortError, deadline, waitFor } from '../util/abort.js'
-import { parsePeerId, type RelayAddress } from '../util/parse.js'
+import { parsePeerId, relayOf, type RelayAddress } from '../util/parse.js'
 import { createNode, type Libp2pNode } from './libp2p-node.js'
 import { LinkRoutes } from './link-routes.js'
 
@@ -43,6 +43,8 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
   private readonly node: Libp2pNode
   private readonly pool: RelayPool
   private readonly linkStates = new Map<string, LinkState>()
+  /** Connections a link stream is being opened on. */
+  private readonly attaching = new Set<string>()
   private readonly log: Logger
   private readonly changed = new EventTarget()
   private started = false
@@ -181,8 +183,12 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
   private createRoutes (link: LinkImpl, remote: PeerId): LinkRoutes {
     return new LinkRoutes(link, remote, {
       dialRelayed: async (relay, target, signal) => {
-        // force: a spare route is a second circuit, through another relay, to a peer we are already connected to
-        const connection = await this.node.dial(multiaddr(`${relay.text}/p2p-circuit/p2p/${target.toString()}`), { signal, force: true })
+        // reuse an open circuit through this relay; otherwise force a new one, since
+        // libp2p would hand back the circuit through another relay (a spare must not share it)
+        const relayId = relay.peerId.toString()
+        const existing = this.node.getConnections(target)
+          .find(c => c.status === 'open' && !c.direct && relayOf(c.remoteAddr) === relayId)
+        const connection = existing ?? await this.node.dial(multiaddr(`${relay.text}/p2p-circuit/p2p/${target.toString()}`), { signal, force: true })
         try {
           const stream = await connection.newStream(LINK_PROTOCOL, { signal, runOnLimitedConnection: true })
           return { connection, stream }
@@ -192,18 +198,27 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
         }
       },
       dialDirect: async (ma, signal) => this.node.dial(ma, { signal }),
+      directConnections: () => this.node.getConnections(remote).filter(c => c.direct && c.status === 'open'),
+      attachDirect: connection => { void this.attachLinkStream(link, connection) },
       relays: () => this.pool.ranked(),
       direct: this.config.direct,
       log: logger(`lifeline:routes:${remote.toString().slice(-6)}`)
     })
   }
 
+  /** Open a link stream on `connection` for `link`, once per connection however often asked. */
   private async attachLinkStream (link: LinkImpl, connection: Connection): Promise<void> {
+    if (this.attaching.has(connection.id) || link.hasPathOn(connection)) {
+      return
+    }
+    this.attaching.add(connection.id)
     try {
       const stream = await connection.newStream(LINK_PROTOCOL, { runOnLimitedConnection: true })
       link.attach(stream, connection)
     } catch (err) {
       this.log('could not open a link stream on %a - %e', connection.remoteAddr, err)
+    } finally {
+      this.attaching.delete(connection.id)
     }
   }
 
@@ -266,9 +281,11 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     this.linkStates.delete(link.remotePeerId)
     state.routes?.stop()
     link.removeEventListener('pathchange', this.onStatusChange)
-    // the link's own connections: direct ones and relayed circuits opened for it
+    // a direct connection exists for this link only; relayed circuits stay for reuse
     for (const connection of this.node.getConnections(parsePeerId(link.remotePeerId))) {
-      connection.close().catch((err: unknown) => { this.log('closing a connection of a closed link failed - %e', err) })
+      if (connection.direct) {
+        connection.close().catch((err: unknown) => { this.log('closing a direct connection failed - %e', err) })
+      }
     }
     this.onStatusChange()
   }
@@ -289,8 +306,8 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     const connection = evt.detail
     const state = this.linkStates.get(connection.remotePeer.toString())
     if (state !== undefined && connection.direct && !state.link.hasPathOn(connection)) {
-      if (state.link.direction === 'outbound') {
-        void this.attachLinkStream(state.link, connection)
+      if (state.routes !== undefined) {
+        state.routes.check()
       } else {
         state.link.reportDirectUp()
       }

@@ -1,0 +1,55 @@
+/**
+ * What a bench page does besides measuring: read the clock, meet the other page
+ * through the bench server's mailbox, and report to the runner.
+ */
+import type { ErrorReport, ResultReport } from '../shared.js'
+
+/**
+ * Milliseconds since the epoch at sub-millisecond resolution. Both browsers run on one
+ * host, so a time taken in one page can be subtracted from a time taken in the other.
+ */
+export function now (): number {
+  return performance.timeOrigin + performance.now()
+}
+
+async function expectOk (response: Response, what: string): Promise<Response> {
+  if (!response.ok) {
+    throw new Error(`${what}: HTTP ${response.status} ${await response.text()}`)
+  }
+  return response
+}
+
+/** The session's write-once keys on the bench server; a read waits for its key. */
+export class Mailbox {
+  constructor (private readonly session: string) {}
+
+  async put (key: string, value: string | number): Promise<void> {
+    await expectOk(await fetch(this.url(key), { method: 'POST', body: String(value) }), `writing ${key}`)
+  }
+
+  async get (key: string): Promise<string> {
+    return (await expectOk(await fetch(this.url(key)), `reading ${key}`)).text()
+  }
+
+  async getNumber (key: string): Promise<number> {
+    const value = Number(await this.get(key))
+    if (!Number.isFinite(value)) {
+      throw new Error(`${key} is not a number`)
+    }
+    return value
+  }
+
+  private url (key: string): string {
+    return `/mailbox/${encodeURIComponent(this.session)}/${encodeURIComponent(key)}`
+  }
+}
+
+export async function reportResult (session: string, report: ResultReport): Promise<void> {
+  await expectOk(await fetch(`/result/${encodeURIComponent(session)}`, {
+    method: 'POST', body: JSON.stringify(report)
+  }), 'reporting the result')
+}
+
+export async function reportError (session: string, report: ErrorReport): Promise<void> {
+  await fetch(`/error/${encodeURIComponent(session)}`, { method: 'POST', body: JSON.stringify(report) })
+}

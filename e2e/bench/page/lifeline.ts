@@ -1,0 +1,88 @@
+/**
+ * Lifeline through its public API only. Scenario `lifeline`: reservation, first
+ * message (sent right after connect(), so over the relay), time to the direct path,
+ * then RTT and throughput on the direct path. Scenario `lifeline-relayed`: both peers
+ * have `direct: false`, so the same figures are for the relayed path.
+ */
+import { createPeer } from '@lifeline/sdk'
+import type { Link, Peer } from '@lifeline/sdk'
+import type { ResultReport } from '../shared.js'
+import { now } from './exchange.js'
+import { ByteReader, answer, firstMessage, measureRtt, measureThroughput, median } from './measure.js'
+import type { Pipe } from './measure.js'
+import type { PageContext } from './scenario.js'
+
+async function startPeer (relay: string, direct: boolean): Promise<Peer> {
+  const peer = await createPeer({ relays: [relay], iceServers: [], allowPrivateAddresses: true, direct })
+  await peer.start()
+  await peer.online()
+  return peer
+}
+
+function linkPipe (link: Link): Pipe {
+  const reader = new ByteReader()
+  link.addEventListener('message', (event) => { reader.push(event.detail) })
+  link.addEventListener('close', () => { reader.fail(new Error('the link closed')) })
+  return { reader, send: async (data) => { await link.send(data) } }
+}
+
+/** The first incoming link, read from its first message on. */
+async function incomingLink (peer: Peer): Promise<{ link: Link, pipe: Pipe }> {
+  return new Promise((resolve) => {
+    peer.addEventListener('link', (event) => {
+      // in the event handler: a message may follow in the next task
+      resolve({ link: event.detail, pipe: linkPipe(event.detail) })
+    }, { once: true })
+  })
+}
+
+/** The path must not change under a figure that claims one. */
+function expectPath (link: Link, path: Link['path'], when: string): void {
+  if (link.path !== path) {
+    throw new Error(`the link was ${link.path}, not ${path}, ${when}`)
+  }
+}
+
+async function runA ({ params, mailbox }: PageContext): Promise<ResultReport> {
+  const direct = params.scenario === 'lifeline'
+  const started = now()
+  const peer = await startPeer(params.relay, direct)
+  const reservationMs = now() - started
+  const remote = await mailbox.get('b-id')
+
+  const connecting = now()
+  const link = await peer.connect(remote)
+  const pipe = linkPipe(link)
+  await pipe.send(firstMessage())
+  const firstMessageMs = await mailbox.getNumber('first-at') - connecting
+
+  const metrics: ResultReport['metrics'] = { reservationMs, firstMessageMs }
+  const path = direct ? 'direct' : 'relayed'
+  if (direct) {
+    await link.waitForPath('direct')
+    metrics.directMs = now() - connecting
+    await mailbox.get('b-direct')
+  }
+  const rtt = await measureRtt(pipe)
+  expectPath(link, path, 'after the echoes')
+  metrics.rttMs = median(rtt)
+  metrics.throughputMBps = await measureThroughput(pipe, mailbox)
+  expectPath(link, path, 'after the bulk transfer')
+  return { scenario: params.scenario, metrics, samples: { rttMs: rtt } }
+}
+
+async function runB ({ params, mailbox }: PageContext): Promise<void> {
+  const direct = params.scenario === 'lifeline'
+  const peer = await startPeer(params.relay, direct)
+  const linked = incomingLink(peer)
+  await mailbox.put('b-id', peer.peerId)
+  const { link, pipe } = await linked
+  await answer(pipe, mailbox, async () => {
+    if (direct) {
+      await link.waitForPath('direct')
+      await mailbox.put('b-direct', now())
+    }
+  })
+}
+
+export const lifeline = { runA, runB }

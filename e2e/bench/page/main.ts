@@ -1,0 +1,75 @@
+/**
+ * The bench page. Started by the runner with a URL naming the scenario, this
+ * browser's role, the session and the relay; it runs the scenario by itself (no
+ * DevTools client is attached) and reports to the bench server that served it.
+ */
+import { PAGE_DEADLINE_MS, isScenario } from '../shared.js'
+import type { PageParams, Scenario } from '../shared.js'
+import { Mailbox, reportError, reportResult } from './exchange.js'
+import { libp2p } from './libp2p.js'
+import { lifeline } from './lifeline.js'
+import { rtc } from './rtc.js'
+import type { ScenarioSides } from './scenario.js'
+
+const SIDES: Record<Scenario, ScenarioSides> = {
+  lifeline,
+  'lifeline-relayed': lifeline,
+  libp2p,
+  'libp2p-relayed': libp2p,
+  rtc
+}
+
+function show (text: string): void {
+  const state = document.getElementById('state')
+  if (state !== null) {
+    state.textContent = text
+  }
+}
+
+function parseParams (search: string): PageParams {
+  const query = new URLSearchParams(search)
+  const scenario = query.get('scenario') ?? ''
+  const role = query.get('role')
+  const session = query.get('session')
+  const relay = query.get('relay')
+  if (!isScenario(scenario) || (role !== 'a' && role !== 'b') || session === null || relay === null) {
+    throw new Error(`bad bench URL: ${search}`)
+  }
+  return { scenario, role, session, relay }
+}
+
+function describe (err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err)
+}
+
+async function run (params: PageParams): Promise<void> {
+  const context = { params, mailbox: new Mailbox(params.session) }
+  const sides = SIDES[params.scenario]
+  if (params.role === 'a') {
+    await reportResult(params.session, await sides.runA(context))
+  } else {
+    await sides.runB(context)
+  }
+}
+
+function main (): void {
+  const params = parseParams(location.search)
+  let finished = false
+  const fail = (err: unknown): void => {
+    if (!finished) {
+      finished = true
+      show(`failed: ${describe(err)}`)
+      void reportError(params.session, { role: params.role, message: describe(err) })
+    }
+  }
+  const deadline = setTimeout(() => { fail(new Error(`no result within ${PAGE_DEADLINE_MS} ms`)) }, PAGE_DEADLINE_MS)
+  window.addEventListener('error', (event) => { fail(event.error) })
+  window.addEventListener('unhandledrejection', (event) => { fail(event.reason) })
+  show(`running ${params.scenario} as ${params.role}`)
+  run(params).then(() => {
+    finished = true
+    show('done')
+  }, fail).finally(() => { clearTimeout(deadline) })
+}
+
+main()

@@ -1,0 +1,213 @@
+/**
+ * From scenario reports to the figures: medians per figure, the table printed on
+ * stdout, and the content of bench-results.json.
+ */
+import { cpus, loadavg, release, totalmem } from 'node:os'
+import { exec } from '../../lab/exec.js'
+import { CHROMIUM } from '../../lab/netns.js'
+import type { ResultReport, Scenario } from '../shared.js'
+
+export const IMPLEMENTATIONS = ['lifeline', 'libp2p', 'rtcDataChannel'] as const
+export type Implementation = typeof IMPLEMENTATIONS[number]
+
+/** Where a figure comes from: the scenario and the name the page reported it under. */
+type Source = readonly [Scenario, string]
+
+interface Row {
+  label: string
+  /** The figure's name in bench-results.json, per implementation. */
+  figures: Partial<Record<Implementation, { name: string, from: Source }>>
+}
+
+const ROWS: Row[] = [
+  {
+    label: 'reservation (createPeer/createLibp2p + start until reserved), ms',
+    figures: {
+      lifeline: { name: 'reservationMs', from: ['lifeline', 'reservationMs'] },
+      libp2p: { name: 'reservationMs', from: ['libp2p', 'reservationMs'] }
+    }
+  },
+  {
+    label: 'first message (connect/dial until it arrives), ms',
+    figures: {
+      lifeline: { name: 'firstMessageMs', from: ['lifeline', 'firstMessageMs'] },
+      libp2p: { name: 'firstMessageMs', from: ['libp2p', 'firstMessageMs'] },
+      rtcDataChannel: { name: 'firstMessageMs', from: ['rtc', 'firstMessageMs'] }
+    }
+  },
+  {
+    label: 'first message, relay only, ms',
+    figures: {
+      lifeline: { name: 'firstMessageRelayOnlyMs', from: ['lifeline-relayed', 'firstMessageMs'] },
+      libp2p: { name: 'firstMessageRelayOnlyMs', from: ['libp2p-relayed', 'firstMessageMs'] }
+    }
+  },
+  {
+    label: 'direct connection (connect/dial until direct; DataChannel open), ms',
+    figures: {
+      lifeline: { name: 'directMs', from: ['lifeline', 'directMs'] },
+      libp2p: { name: 'directMs', from: ['libp2p', 'directMs'] },
+      rtcDataChannel: { name: 'connectMs', from: ['rtc', 'connectMs'] }
+    }
+  },
+  {
+    label: 'RTT direct (echo), ms',
+    figures: {
+      lifeline: { name: 'rttDirectMs', from: ['lifeline', 'rttMs'] },
+      libp2p: { name: 'rttDirectMs', from: ['libp2p', 'rttMs'] },
+      rtcDataChannel: { name: 'rttMs', from: ['rtc', 'rttMs'] }
+    }
+  },
+  {
+    label: 'RTT relayed (echo), ms',
+    figures: {
+      lifeline: { name: 'rttRelayedMs', from: ['lifeline-relayed', 'rttMs'] },
+      libp2p: { name: 'rttRelayedMs', from: ['libp2p-relayed', 'rttMs'] }
+    }
+  },
+  {
+    label: 'throughput direct (20 MB), MB/s',
+    figures: {
+      lifeline: { name: 'throughputDirectMBps', from: ['lifeline', 'throughputMBps'] },
+      libp2p: { name: 'throughputDirectMBps', from: ['libp2p', 'throughputMBps'] },
+      rtcDataChannel: { name: 'throughputMBps', from: ['rtc', 'throughputMBps'] }
+    }
+  },
+  {
+    label: 'throughput relayed (20 MB), MB/s',
+    figures: {
+      lifeline: { name: 'throughputRelayedMBps', from: ['lifeline-relayed', 'throughputMBps'] },
+      libp2p: { name: 'throughputRelayedMBps', from: ['libp2p-relayed', 'throughputMBps'] }
+    }
+  }
+]
+
+export const NOTES = [
+  'Each figure is the median over the runs; each RTT sample is itself the median of 50 echoes of 16 bytes.',
+  'Both Chromiums were started directly (headless, no DevTools client attached); each page ran its scenario and reported over HTTP.',
+  'The relay (lifeline-relay, namespace A) has no circuit caps, unlike libp2p\'s defaults (128 KiB and 2 min per circuit), so js-libp2p\'s relayed figures exist at all.',
+  'Lifeline\'s first message travels over the relay (usable at once); js-libp2p\'s goes over the WebRTC connection it dialled (<relay>/p2p-circuit/webrtc/p2p/<B>); "relay only" dials <relay>/p2p-circuit/p2p/<B> (Lifeline: direct: false).',
+  'RTCDataChannel: ordered, reliable, bufferedAmount watermarks 1 MiB/4 MiB, descriptions sent at the first ICE candidate through the bench server; its connection time runs from new RTCPeerConnection() to the channel\'s open event.',
+  'Times across the two browsers use performance.timeOrigin + now() in each page (one host clock); Chromium coarsens page timers to 0.1 ms here (no cross-origin isolation on plain http), which shows in the RTTs. MB = 10^6 bytes.'
+]
+
+export interface Failure {
+  run: number
+  scenario: Scenario
+  error: string
+}
+
+export interface BenchResults {
+  runs: number
+  lifeline: Record<string, number | null>
+  libp2p: Record<string, number | null>
+  rtcDataChannel: Record<string, number | null>
+  /** Per implementation and figure, the value of every successful run. */
+  samples: Record<Implementation, Record<string, number[]>>
+  /** Per scenario, the RTT samples of every run. */
+  rttSamples: Partial<Record<Scenario, number[][]>>
+  failures: Failure[]
+  notes: string[]
+  machine: Record<string, string | number>
+  date: string
+}
+
+/** Figures keep microseconds (ms) or kB/s (MB/s): the pages' clocks are no finer. */
+function round (value: number): number {
+  return Math.round(value * 1000) / 1000
+}
+
+export function median (values: number[]): number | null {
+  if (values.length === 0) {
+    return null
+  }
+  const sorted = [...values].sort((x, y) => x - y)
+  const middle = Math.floor(sorted.length / 2)
+  const upper = sorted[middle] ?? 0
+  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? 0) + upper) / 2
+}
+
+/** The 1-minute load average: other processes on the host compete with the browsers. */
+export function load (): number {
+  return Math.round((loadavg()[0] ?? 0) * 100) / 100
+}
+
+export async function machine (loadAtStart: number): Promise<Record<string, string | number>> {
+  const cores = cpus()
+  const chromium = await exec(CHROMIUM, ['--version'], { allowFailure: true })
+  return {
+    cpu: cores[0]?.model ?? 'unknown',
+    cores: cores.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30 * 10) / 10,
+    kernel: release(),
+    node: process.version,
+    chromium: chromium.trim(),
+    loadAverageAtStart: loadAtStart,
+    loadAverageAtEnd: load()
+  }
+}
+
+export function summarize (runs: number, reports: ResultReport[], failures: Failure[],
+  notes: string[], machineInfo: Record<string, string | number>): BenchResults {
+  const samples: BenchResults['samples'] = { lifeline: {}, libp2p: {}, rtcDataChannel: {} }
+  const figures: Record<Implementation, Record<string, number | null>> = { lifeline: {}, libp2p: {}, rtcDataChannel: {} }
+  for (const row of ROWS) {
+    for (const implementation of IMPLEMENTATIONS) {
+      const figure = row.figures[implementation]
+      if (figure === undefined) {
+        continue
+      }
+      const [scenario, metric] = figure.from
+      const values = reports
+        .filter((report) => report.scenario === scenario)
+        .flatMap((report) => report.metrics[metric] ?? [])
+      samples[implementation][figure.name] = values.map(round)
+      const middle = median(values)
+      figures[implementation][figure.name] = middle === null ? null : round(middle)
+    }
+  }
+  const rttSamples: BenchResults['rttSamples'] = {}
+  for (const report of reports) {
+    const rtt = report.samples.rttMs
+    if (rtt !== undefined) {
+      (rttSamples[report.scenario] ??= []).push(rtt.map(round))
+    }
+  }
+  return { runs, ...figures, samples, rttSamples, failures, notes, machine: machineInfo, date: new Date().toISOString() }
+}
+
+function format (value: number | null | undefined): string {
+  if (value === undefined) {
+    return '-'
+  }
+  if (value === null) {
+    return 'failed'
+  }
+  return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)
+}
+
+/** The table, the run count and the notes, as printed on stdout. */
+export function formatTable (results: BenchResults): string {
+  const header = ['metric', 'Lifeline', 'js-libp2p', 'RTCDataChannel']
+  const lines = ROWS.map((row) => [
+    row.label,
+    ...IMPLEMENTATIONS.map((implementation) => {
+      const figure = row.figures[implementation]
+      return format(figure === undefined ? undefined : results[implementation][figure.name])
+    })
+  ])
+  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => (line[column] ?? '').length)))
+  const render = (cells: string[]): string => cells
+    .map((cell, column) => column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))
+    .join(' | ')
+  return [
+    render(header),
+    widths.map((width) => '-'.repeat(width)).join('-|-'),
+    ...lines.map(render),
+    '',
+    `runs: ${results.runs} (medians; ${results.failures.length} failed scenario runs)`,
+    ...results.failures.map((failure) => `failed: run ${failure.run} ${failure.scenario}: ${failure.error.split('\n')[0] ?? ''}`),
+    'notes:',
+    ...results.notes.map((note) => `- ${note}`)
+  ].join('\n')
+}

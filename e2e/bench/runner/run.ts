@@ -1,0 +1,128 @@
+/**
+ * `pnpm bench`: Lifeline against plain js-libp2p and a raw RTCDataChannel, between two
+ * Chromiums in the e2e lab (namespace A: relay, bench server, browser A; namespace B:
+ * browser B). Prints one table of medians on stdout (progress goes to stderr) and
+ * writes bench-results.json at the repository root. BENCH_RUNS sets the run count.
+ *
+ * Bounded in time: each scenario run by its timeout (browsers.ts), the whole bench by
+ * a budget after which no scenario starts, and by a watchdog that tears the lab down
+ * and exits. The lab is torn down on every path out.
+ */
+import { writeFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import globalSetup from '../../lab/global-setup.js'
+import globalTeardown from '../../lab/global-teardown.js'
+import { createLab } from '../../lab/netns.js'
+import type { Lab } from '../../lab/netns.js'
+import { E2E_DIR, SITE_PORT, startRelay } from '../../lab/services.js'
+import { SCENARIOS } from '../shared.js'
+import type { ResultReport } from '../shared.js'
+import { runScenario } from './browsers.js'
+import type { BenchSite } from './browsers.js'
+import { NOTES, formatTable, load, machine, summarize } from './report.js'
+import type { Failure } from './report.js'
+
+const DEFAULT_RUNS = 5
+/** No scenario starts after this; with 5 runs the bench normally takes 3-4 minutes. */
+const BUDGET_MS = 8 * 60_000
+/** Last resort: tear down and exit, whatever is still running. */
+const WATCHDOG_MS = 10 * 60_000
+const SERVER_READY_TIMEOUT_MS = 20_000
+
+const PAGE_DIR = join(E2E_DIR, 'dist-bench', 'page')
+const SERVER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'server.js')
+const RESULTS_FILE = resolve(E2E_DIR, '..', 'bench-results.json')
+
+function runCount (): number {
+  const runs = Number(process.env.BENCH_RUNS ?? DEFAULT_RUNS)
+  if (!Number.isInteger(runs) || runs < 1 || runs > 50) {
+    throw new Error(`BENCH_RUNS must be an integer from 1 to 50, not ${process.env.BENCH_RUNS ?? ''}`)
+  }
+  return runs
+}
+
+function progress (text: string): void {
+  process.stderr.write(`[bench] ${text}\n`)
+}
+
+async function startSite (lab: Lab): Promise<BenchSite> {
+  const relay = await startRelay(lab)
+  const server = lab.spawnIn(lab.nsA, 'bench server', process.execPath, [SERVER_SCRIPT, PAGE_DIR, lab.ipA, String(SITE_PORT)])
+  await server.waitForLine(/^listening /, SERVER_READY_TIMEOUT_MS)
+  return { lab, server, pageUrl: `http://${lab.ipA}:${SITE_PORT}/`, relay: relay.multiaddr }
+}
+
+async function measure (site: BenchSite, runs: number, started: number, signal: AbortSignal): Promise<{ reports: ResultReport[], failures: Failure[] }> {
+  const reports: ResultReport[] = []
+  const failures: Failure[] = []
+  // Scenarios interleave (run 1 of each, then run 2 ...), so drift spreads over all.
+  for (let run = 1; run <= runs; run++) {
+    for (const scenario of SCENARIOS) {
+      if (Date.now() - started > BUDGET_MS) {
+        failures.push({ run, scenario, error: `not run: the bench's ${BUDGET_MS / 60_000} min budget was spent` })
+        continue
+      }
+      const outcome = await runScenario(site, scenario, `${run}-${scenario}`)
+      if (signal.aborted) {
+        return { reports, failures }
+      }
+      if (outcome.ok) {
+        reports.push(outcome.report)
+        progress(`run ${run}/${runs} ${scenario}: ${(outcome.ms / 1000).toFixed(1)} s ${JSON.stringify(outcome.report.metrics, (_, v: unknown) => typeof v === 'number' ? Number(v.toFixed(2)) : v)}`)
+      } else {
+        failures.push({ run, scenario, error: outcome.error })
+        progress(`run ${run}/${runs} ${scenario}: FAILED after ${(outcome.ms / 1000).toFixed(1)} s: ${outcome.error}`)
+      }
+    }
+  }
+  return { reports, failures }
+}
+
+async function main (): Promise<number> {
+  const runs = runCount()
+  const started = Date.now()
+  const loadAtStart = load()
+  // Checks root, ip, nft and Chromium; removes namespaces of crashed earlier runs.
+  await globalSetup()
+  const lab = await createLab()
+  let teardown: Promise<void> | undefined
+  const tearDown = async (): Promise<void> => {
+    teardown ??= lab.teardown().finally(globalTeardown)
+    await teardown
+  }
+  const stopping = new AbortController()
+  const abort = (why: string, code: number): void => {
+    stopping.abort()
+    progress(`${why}: tearing the lab down`)
+    void tearDown().finally(() => process.exit(code))
+  }
+  const watchdog = setTimeout(() => { abort(`still running after ${WATCHDOG_MS / 60_000} min`, 1) }, WATCHDOG_MS)
+  process.once('SIGINT', () => { abort('interrupted', 130) })
+  process.once('SIGTERM', () => { abort('terminated', 143) })
+
+  let measured: Awaited<ReturnType<typeof measure>>
+  try {
+    const site = await startSite(lab)
+    progress(`lab up: relay ${site.relay}, page ${site.pageUrl}; ${runs} runs of ${SCENARIOS.join(', ')}`)
+    measured = await measure(site, runs, started, stopping.signal)
+  } finally {
+    await tearDown()
+    clearTimeout(watchdog)
+  }
+
+  const host = await machine(loadAtStart)
+  const notes = [...NOTES, `Load average (1 min) ${loadAtStart} at the start, ${String(host.loadAverageAtEnd)} at the end, on ${String(host.cores)} cores.`]
+  const results = summarize(runs, measured.reports, measured.failures, notes, host)
+  await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`)
+  console.log(formatTable(results))
+  console.log(`\nwritten: ${RESULTS_FILE} (${((Date.now() - started) / 1000).toFixed(0)} s)`)
+  // A figure with no successful run at all fails the bench; single failed runs are reported.
+  const figures = [results.lifeline, results.libp2p, results.rtcDataChannel].flatMap((each) => Object.values(each))
+  return figures.includes(null) ? 1 : 0
+}
+
+main().then((code) => { process.exitCode = code }, (err: unknown) => {
+  progress(`failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
+  process.exitCode = 1
+})
