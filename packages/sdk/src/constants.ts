@@ -85,7 +85,8 @@ export const DEFAULT_RELAY_RESERVATIONS = 2
  * at once.
  */
 export const RELAY_PING_INTERVAL_MS = 750
-export const RELAY_PING_TIMEOUT_MIN_MS = 500
+/** Each ping opens a stream (one more round trip) and may queue behind relayed data. */
+export const RELAY_PING_TIMEOUT_MIN_MS = 1000
 export const RELAY_PING_TIMEOUT_MAX_MS = 2000
 
 /** Dialling a relay and making a reservation each get this long. */

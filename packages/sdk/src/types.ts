@@ -96,6 +96,10 @@ export interface RelayStatus {
 export interface LinkStatus {
   peerId: string
   path: LinkPath
+  /** Peer ID of the relay carrying the messages, while the path is `relayed`. */
+  relayPeerId?: string
+  /** Paths the link has now: the one in use plus spares (relayed circuits, direct connection). */
+  paths: number
   rttMs?: number
   state: 'open' | 'closed'
   /** Who opened the link: this peer (`outbound`) or the remote (`inbound`). */
@@ -181,6 +185,8 @@ export interface Link extends TypedEventTarget<LinkEvents>, AsyncIterable<Uint8A
   /** Smoothed round-trip time of the current path in ms, once measured. */
   readonly rttMs: number | undefined
   readonly closed: boolean
+  /** A snapshot: path, relay in use, number of paths, RTT. */
+  status(): LinkStatus
   /**
    * Queue a message. Resolves once the link has taken it; waits while the send buffer
    * is full. Messages arrive in order and exactly once while both peers run, across

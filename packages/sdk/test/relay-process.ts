@@ -14,12 +14,48 @@ const CLI = fileURLToPath(new URL('../../relay/dist/cli.js', import.meta.url))
 export interface RelayProcess {
   multiaddr: string
   process: ChildProcess
+  /** SIGKILL: the relay dies without closing anything, as a crash would. */
+  kill(): Promise<void>
+  /** Start the relay again with the same key and port, so it keeps its address and peer ID. */
+  restart(): Promise<void>
   stop(): Promise<void>
+}
+
+async function exited (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return
+  }
+  await new Promise(resolve => child.once('exit', resolve))
 }
 
 export async function startRelay (extraArgs: string[] = []): Promise<RelayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'lifeline-relay-'))
-  const child = spawn(process.execPath, [CLI, '--host', '127.0.0.1', '--port', '0', '--key', join(dir, 'relay.key'), ...extraArgs], {
+  const key = join(dir, 'relay.key')
+  let child = await launch(['--host', '127.0.0.1', '--port', '0', '--key', key, ...extraArgs])
+  const first = child.multiaddr
+  const port = /\/tcp\/(\d+)\//.exec(first)?.[1] ?? '0'
+  const relay: RelayProcess = {
+    multiaddr: first,
+    process: child.process,
+    kill: async () => {
+      child.process.kill('SIGKILL')
+      await exited(child.process)
+    },
+    restart: async () => {
+      child = await launch(['--host', '127.0.0.1', '--port', port, '--key', key, ...extraArgs])
+      relay.process = child.process
+    },
+    stop: async () => {
+      child.process.kill('SIGTERM')
+      await exited(child.process)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  return relay
+}
+
+async function launch (args: string[]): Promise<{ multiaddr: string, process: ChildProcess }> {
+  const child = spawn(process.execPath, [CLI, ...args], {
     stdio: ['ignore', 'pipe', 'inherit']
   })
   const lines = createInterface({ input: child.stdout })
@@ -27,13 +63,5 @@ export async function startRelay (extraArgs: string[] = []): Promise<RelayProces
     lines.once('line', resolve)
     child.once('exit', code => { reject(new Error(`relay exited with ${String(code)} before listening`)) })
   })
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise(resolve => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      await exited
-    }
-    rmSync(dir, { recursive: true, force: true })
-  }
-  return { multiaddr, process: child, stop }
+  return { multiaddr, process: child }
 }

@@ -11,6 +11,7 @@ import { LifelineError } from '../../errors.js'
 import type { AbortOptions, Link, LinkEvents, LinkPath, LinkStatus } from '../../types.js'
 import { selectPath } from '../health/path-selector.js'
 import { abortError, waitFor } from '../util/abort.js'
+import { relayOf } from '../util/parse.js'
 import { MessageQueue } from './message-queue.js'
 import { FrameType, SESSION_ID_BYTES, type Frame } from './frame.js'
 import { PathChannel } from './path-channel.js'
@@ -79,8 +80,13 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
     const status: LinkStatus = {
       peerId: this.remotePeerId,
       path: this.path,
+      paths: this.paths.size,
       state: this.closed ? 'closed' : 'open',
       direction: this.direction
+    }
+    const relay = this.active?.tier === 'relayed' ? relayOf(this.active.connection.remoteAddr) : undefined
+    if (relay !== undefined) {
+      status.relayPeerId = relay
     }
     if (this.rttMs !== undefined) {
       status.rttMs = this.rttMs

@@ -264,17 +264,17 @@ export class RelayPool {
     this.reconcile()
   }
 
-  /** Forget the entry's connection, reservation and timers; closes the connection. */
+  /**
+   * Forget the entry's connection, reservation and timers. The connection is left
+   * open: circuits of links may still run over it (a late ping under load is not a
+   * dead relay), and a dead one is closed by libp2p and the links' own pings.
+   */
   private release (entry: Entry): void {
     entry.abort?.abort()
     entry.abort = undefined
     clearTimeout(entry.refreshTimer)
-    const connection = entry.connection
     entry.connection = undefined
     entry.reservation = undefined
-    if (connection !== undefined && connection.status === 'open') {
-      connection.abort(new Error('relay dropped from the pool'))
-    }
   }
 
   private setState (entry: Entry, state: EntryState): void {
