@@ -4,7 +4,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
 import { DIRECT_DIAL_ATTEMPTS, DIRECT_DIAL_STUCK_GRACE_MS } from '../../constants.js'
 import { parseRelayAddress } from '../util/parse.js'
-import { DirectUpgrade } from './direct-upgrade.js'
+import { ANSWERED_PROGRESS, DirectUpgrade } from './direct-upgrade.js'
 
 const RELAY = parseRelayAddress('/ip4/10.0.0.1/tcp/4001/ws/p2p/12D3KooWHFrmLWTTDD4NodngtRMEVYtDGW3mcpGXNzJZeRTMM4Aw')
 const REMOTE = '12D3KooWRvKxy16gGU3gmxRSXoaY8xqWEGEvASgS43gR1BSxs4dk'
@@ -17,7 +17,9 @@ async function hangingDial (_ma: Multiaddr, signal: AbortSignal): Promise<Connec
   })
 }
 
-function upgrade (dial: (ma: Multiaddr, signal: AbortSignal) => Promise<Connection>, signal = new AbortController().signal): DirectUpgrade {
+type Dial = (ma: Multiaddr, signal: AbortSignal, onProgress: (event: { type: string }) => void) => Promise<Connection>
+
+function upgrade (dial: Dial, signal = new AbortController().signal): DirectUpgrade {
   return new DirectUpgrade({ dial, relays: [RELAY], remotePeerId: REMOTE, signal, log: logger('test') })
 }
 
@@ -35,9 +37,10 @@ describe('DirectUpgrade', () => {
   it('abandons a dial the remote already saw succeed, and retries at once', async () => {
     let calls = 0
     const started = performance.now()
-    const up = upgrade(async (ma, signal) => {
+    const up = upgrade(async (ma, signal, onProgress) => {
       calls++
       if (calls === 1) {
+        onProgress({ type: ANSWERED_PROGRESS })
         setTimeout(() => { up.remoteReportsUp() }, 50)
         return hangingDial(ma, signal)
       }
@@ -48,6 +51,19 @@ describe('DirectUpgrade', () => {
     expect(calls).toBe(2)
     expect(elapsed).toBeGreaterThanOrEqual(DIRECT_DIAL_STUCK_GRACE_MS)
     expect(elapsed).toBeLessThan(DIRECT_DIAL_STUCK_GRACE_MS + 1000)
+  })
+
+  it('ignores a report that comes before the attempt has its SDP answer (an older attempt\'s connection)', async () => {
+    const controller = new AbortController()
+    const up = upgrade(async (ma, signal) => {
+      setTimeout(() => { up.remoteReportsUp() }, 10)
+      setTimeout(() => { controller.abort() }, DIRECT_DIAL_STUCK_GRACE_MS + 300)
+      return hangingDial(ma, signal)
+    }, controller.signal)
+    const started = performance.now()
+    expect(await up.run()).toBeUndefined()
+    // not cut short by the report: it ran until the test's own abort
+    expect(performance.now() - started).toBeGreaterThanOrEqual(DIRECT_DIAL_STUCK_GRACE_MS + 250)
   })
 
   it('gives up after its attempts fail, leaving the link relayed', async () => {

@@ -14,8 +14,12 @@ import {
 import { anySignal } from '../util/abort.js'
 import type { RelayAddress } from '../util/parse.js'
 
+/** The @libp2p/webrtc dial step after which the SDP answer is in and ICE runs. */
+export const ANSWERED_PROGRESS = 'webrtc:read-ice-candidates'
+
 export interface DirectUpgradeInit {
-  dial(ma: Multiaddr, signal: AbortSignal): Promise<Connection>
+  /** Dial `ma`, reporting libp2p's progress events (their `type`) to `onProgress`. */
+  dial(ma: Multiaddr, signal: AbortSignal, onProgress: (event: { type: string }) => void): Promise<Connection>
   relays: RelayAddress[]
   remotePeerId: string
   signal: AbortSignal
@@ -25,6 +29,8 @@ export interface DirectUpgradeInit {
 export class DirectUpgrade {
   private readonly init: DirectUpgradeInit
   private attempt: AbortController | undefined
+  /** The current attempt has its SDP answer; a DIRECT_UP before that belongs to an older one. */
+  private answered = false
   private stuckTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor (init: DirectUpgradeInit) {
@@ -36,10 +42,16 @@ export class DirectUpgrade {
     return this.init.relays.map(r => multiaddr(`${r.text}/p2p-circuit/webrtc/p2p/${this.init.remotePeerId}`))
   }
 
-  /** The remote reports our direct connection open: an attempt still pending is stuck. */
+  /**
+   * The remote reports our direct connection open: an attempt still pending is stuck.
+   * Only a report that comes after the current attempt got its SDP answer counts: the
+   * remote also reports a connection that never worked once the dialer gave up on it
+   * (upstream upgrades it when the signalling stream ends), and that report reaches
+   * us during the next attempt's offer.
+   */
   remoteReportsUp (): void {
     const attempt = this.attempt
-    if (attempt === undefined || this.stuckTimer !== undefined) {
+    if (attempt === undefined || !this.answered || this.stuckTimer !== undefined) {
       return
     }
     this.stuckTimer = setTimeout(() => {
@@ -68,10 +80,15 @@ export class DirectUpgrade {
   private async tryOnce (ma: Multiaddr): Promise<Connection | undefined> {
     const attempt = new AbortController()
     this.attempt = attempt
+    this.answered = false
     const combined = anySignal(this.init.signal, attempt.signal, AbortSignal.timeout(DIRECT_DIAL_ATTEMPT_TIMEOUT_MS))
     const started = performance.now()
     try {
-      const connection = await this.init.dial(ma, combined.signal)
+      const connection = await this.init.dial(ma, combined.signal, event => {
+        if (event.type === ANSWERED_PROGRESS && this.attempt === attempt) {
+          this.answered = true
+        }
+      })
       this.init.log('direct connection via %a after %d ms', ma, Math.round(performance.now() - started))
       return connection
     } catch (err) {

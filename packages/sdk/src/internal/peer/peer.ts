@@ -197,7 +197,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
           throw err
         }
       },
-      dialDirect: async (ma, signal) => this.node.dial(ma, { signal }),
+      dialDirect: async (ma, signal, onProgress) => this.node.dial(ma, { signal, onProgress }),
       directConnections: () => this.node.getConnections(remote).filter(c => c.direct && c.status === 'open'),
       attachDirect: connection => { void this.attachLinkStream(link, connection) },
       relays: () => this.pool.ranked(),
