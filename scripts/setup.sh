@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian 12 machine (Node.js 20.19+ present) for the demo and the tests:
 # pnpm, the workspace's dependencies, and, with --browsers, Debian's chromium plus the
-# tools the e2e network lab uses (iproute2, nftables). Safe to run again: each step is
-# skipped when already done. Sourced by scripts/demo.sh and scripts/test.sh.
+# tools the e2e network labs use (iproute2, nftables; conntrack and coturn for the NAT
+# lab). Safe to run again: each step is skipped when already done. Sourced by
+# scripts/demo.sh and scripts/test.sh.
 set -euo pipefail
 
 PNPM_VERSION=10.34.9
@@ -27,6 +28,8 @@ if [ "${1:-}" = "--browsers" ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v ip >/dev/null || missing+=(iproute2)
   command -v nft >/dev/null || missing+=(nftables)
+  command -v conntrack >/dev/null || missing+=(conntrack)
+  command -v turnserver >/dev/null || missing+=(coturn)
   if [ "${#missing[@]}" -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"
     if [ "$(id -u)" -ne 0 ]; then
