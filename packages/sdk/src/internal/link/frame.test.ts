@@ -69,3 +69,16 @@ describe('link frames', () => {
     }
   })
 })
+
+describe('DATA frame encoding', () => {
+  it('writes a small message as one chunk and a large one as header plus payload', () => {
+    const small = encodeFrame({ type: FrameType.DATA, seq: 1, payload: new Uint8Array(100) })
+    expect(small).toHaveLength(1)
+    const payload = new Uint8Array(100_000).fill(3)
+    const large = encodeFrame({ type: FrameType.DATA, seq: 2, payload })
+    expect(large).toHaveLength(2)
+    expect(large[1]).toBe(payload)
+    const decoded = new FrameDecoder(200_000).push(new Uint8Array([...(large[0] ?? []), ...payload]))
+    expect(decoded).toEqual([{ type: FrameType.DATA, seq: 2, payload }])
+  })
+})

@@ -39,6 +39,12 @@ export type Frame =
   | { type: typeof FrameType.CLOSE | typeof FrameType.DIRECT_UP }
 
 const LENGTH_BYTES = 4
+/**
+ * Small payloads are copied behind their header so a message is one write: each write
+ * becomes its own Yamux frame and Noise message (and on a relay, a WebSocket message),
+ * which costs more than the copy. Large payloads go as a second chunk, uncopied.
+ */
+const COPY_PAYLOAD_MAX = 16 * 1024
 const HELLO_BODY = SESSION_ID_BYTES * 2 + 8
 
 function frame (type: number, bodyLength: number): { bytes: Uint8Array, view: DataView } {
@@ -49,7 +55,7 @@ function frame (type: number, bodyLength: number): { bytes: Uint8Array, view: Da
   return { bytes, view }
 }
 
-/** Encode one frame; DATA returns the header and payload as separate chunks to avoid a copy. */
+/** Encode one frame as the chunks to write; a large DATA payload is a chunk of its own. */
 export function encodeFrame (f: Frame): Uint8Array[] {
   const at = LENGTH_BYTES + 1
   switch (f.type) {
@@ -62,9 +68,15 @@ export function encodeFrame (f: Frame): Uint8Array[] {
       return [bytes]
     }
     case FrameType.DATA: {
-      const { bytes, view } = frame(f.type, 4 + f.payload.byteLength)
+      const large = f.payload.byteLength > COPY_PAYLOAD_MAX
+      const { bytes, view } = frame(f.type, 4 + (large ? 0 : f.payload.byteLength))
+      view.setUint32(0, 1 + 4 + f.payload.byteLength)
       view.setUint32(at, f.seq)
-      return [bytes.subarray(0, at + 4), f.payload]
+      if (large) {
+        return [bytes, f.payload]
+      }
+      bytes.set(f.payload, at + 4)
+      return [bytes]
     }
     case FrameType.ACK: {
       const { bytes, view } = frame(f.type, 4)
