@@ -4,16 +4,7 @@
  */
 import { access, constants } from 'node:fs/promises'
 import { exec } from './exec.js'
-import { NAMESPACE_PATTERN, deleteNamespace, labNamespaces } from './netns.js'
-
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+import { NAMESPACE_PATTERN, removeStaleNamespaces } from './netns.js'
 
 export default async function globalSetup (): Promise<void> {
   if (process.getuid?.() !== 0) {
@@ -22,10 +13,5 @@ export default async function globalSetup (): Promise<void> {
   await exec('ip', ['-V'])
   await exec('nft', ['--version'])
   await access(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', constants.X_OK)
-  for (const ns of await labNamespaces()) {
-    const runPid = Number(NAMESPACE_PATTERN.exec(ns)?.[1])
-    if (!alive(runPid)) {
-      await deleteNamespace(ns)
-    }
-  }
+  await removeStaleNamespaces(NAMESPACE_PATTERN)
 }

@@ -62,12 +62,47 @@ export async function deleteNamespace (ns: string): Promise<void> {
   await exec('ip', ['netns', 'del', ns], { allowFailure: true })
 }
 
-/** Names of lab namespaces that exist now. */
-export async function labNamespaces (): Promise<string[]> {
+/** Names of the namespaces that exist now and match `pattern`. */
+export async function namespacesMatching (pattern: RegExp): Promise<string[]> {
   const listing = await exec('ip', ['netns', 'list'])
   return listing.split('\n')
     .map((line) => line.split(' ')[0] ?? '')
-    .filter((name) => NAMESPACE_PATTERN.test(name))
+    .filter((name) => pattern.test(name))
+}
+
+/** Names of lab namespaces that exist now. */
+export async function labNamespaces (): Promise<string[]> {
+  return namespacesMatching(NAMESPACE_PATTERN)
+}
+
+function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Delete namespaces left behind by runs whose runner process no longer exists (a crash
+ * skips teardown). `pattern`'s first group is the run's process ID.
+ */
+export async function removeStaleNamespaces (pattern: RegExp): Promise<void> {
+  for (const ns of await namespacesMatching(pattern)) {
+    if (!alive(Number(pattern.exec(ns)?.[1]))) {
+      await deleteNamespace(ns)
+    }
+  }
+}
+
+/** Delete every namespace of this run (its names start with `prefix`) that is still there. */
+export async function removeRunNamespaces (pattern: RegExp, prefix: string): Promise<void> {
+  for (const ns of await namespacesMatching(pattern)) {
+    if (ns.startsWith(prefix)) {
+      await deleteNamespace(ns)
+    }
+  }
 }
 
 const UDP_BLOCK_RULES = `table inet lifeline {

@@ -5,16 +5,8 @@
 import { access, constants } from 'node:fs/promises'
 import { exec } from '../lab/exec.js'
 import { haveCommand } from './services.js'
-import { NAMESPACE_PATTERN, deleteNamespace, natLabNamespaces } from './topology.js'
-
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+import { removeStaleNamespaces } from '../lab/netns.js'
+import { NAMESPACE_PATTERN } from './topology.js'
 
 export default async function globalSetup (): Promise<void> {
   if (process.getuid?.() !== 0) {
@@ -28,10 +20,5 @@ export default async function globalSetup (): Promise<void> {
     }
   }
   await access(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', constants.X_OK)
-  for (const ns of await natLabNamespaces()) {
-    const runPid = Number(NAMESPACE_PATTERN.exec(ns)?.[1])
-    if (!alive(runPid)) {
-      await deleteNamespace(ns)
-    }
-  }
+  await removeStaleNamespaces(NAMESPACE_PATTERN)
 }

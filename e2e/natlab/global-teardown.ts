@@ -4,13 +4,10 @@
  * from the cells this run measured.
  */
 import { writeMatrixReport } from './report.js'
-import { RUN_ID, deleteNamespace, natLabNamespaces } from './topology.js'
+import { removeRunNamespaces } from '../lab/netns.js'
+import { NAMESPACE_PATTERN, RUN_ID } from './topology.js'
 
 export default async function globalTeardown (): Promise<void> {
-  for (const ns of await natLabNamespaces()) {
-    if (ns.startsWith(`nl-${RUN_ID}-`)) {
-      await deleteNamespace(ns)
-    }
-  }
+  await removeRunNamespaces(NAMESPACE_PATTERN, `nl-${RUN_ID}-`)
   await writeMatrixReport()
 }

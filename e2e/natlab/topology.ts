@@ -16,6 +16,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LabProcess, exec } from '../lab/exec.js'
+import { deleteNamespace } from '../lab/netns.js'
 import { METER_COUNTER, METER_TABLE, meterRuleset, natRuleset } from './nat-rules.js'
 import type { NatMode, RouterAddressing } from './nat-rules.js'
 
@@ -50,27 +51,6 @@ const SIDES: Record<Side, SideAddressing> = {
 }
 
 let labCount = 0
-
-/** Kill every process still inside `ns`, then delete it. Missing namespaces are fine. */
-export async function deleteNamespace (ns: string): Promise<void> {
-  const pids = await exec('ip', ['netns', 'pids', ns], { allowFailure: true })
-  for (const pid of pids.split(/\s+/).filter((word) => /^\d+$/.test(word))) {
-    try {
-      process.kill(Number(pid), 'SIGKILL')
-    } catch {
-      // Already gone.
-    }
-  }
-  await exec('ip', ['netns', 'del', ns], { allowFailure: true })
-}
-
-/** Names of NAT lab namespaces that exist now. */
-export async function natLabNamespaces (): Promise<string[]> {
-  const listing = await exec('ip', ['netns', 'list'])
-  return listing.split('\n')
-    .map((line) => line.split(' ')[0] ?? '')
-    .filter((name) => NAMESPACE_PATTERN.test(name))
-}
 
 export class NatLab {
   readonly relayIp = RELAY_IP
