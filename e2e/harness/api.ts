@@ -4,7 +4,7 @@
  * `{ ok: false, code, message }` because `page.evaluate` would drop an error's `code`.
  */
 
-import type { PeerStatus } from '@lifeline/sdk'
+import type { ConnectProgress, PeerStatus, RelayState } from '@lifeline/sdk'
 
 export type PathName = 'relayed' | 'direct'
 
@@ -14,6 +14,8 @@ export interface StartOptions {
   direct?: boolean
   /** Passed to `createPeer({ iceServers })`; none when absent. */
   iceServers?: RTCIceServer[]
+  /** Passed to `createPeer({ reservations })`; the SDK's default when absent. */
+  reservations?: number
 }
 
 export type Outcome<T = unknown> =
@@ -34,6 +36,8 @@ export interface LinkSnapshot {
   rttMs: number | undefined
   closed: boolean
   direction: 'outbound' | 'inbound' | undefined
+  /** Link objects this page has had for that peer (a new connect() after close, or a new inbound link, adds one). */
+  links: number
 }
 
 export interface BlobRecord {
@@ -88,6 +92,40 @@ export interface PeerConnectionCount {
   open: number
 }
 
+export interface TrackedConnectRecord {
+  /** Every `onProgress` event of the call, in order. */
+  progress: ConnectProgress[]
+  /** The relay of the route that won the race (the `relayed` progress event). */
+  relay: string | undefined
+}
+
+/**
+ * Read from the link's entry in `status().links[]`. Both fields are undefined when the
+ * SDK build does not report them (they were added to LinkStatus later).
+ */
+export interface LinkRouteRecord {
+  /** Peer ID of the relay carrying the messages, while the path is relayed. */
+  relayPeerId: string | undefined
+  /** Paths the link has: the one in use plus spares. */
+  paths: number | undefined
+}
+
+/** A relay's state as the peer's `relay` event reported it, recorded on each change of state. */
+export interface RelayStateRecord {
+  multiaddr: string
+  state: RelayState
+  failures: number
+  lastError: string | undefined
+  /** `Date.now()` in the page. */
+  at: number
+}
+
+/** The page's view of the network: the window's `online`/`offline` events and the peer's `online` event. */
+export interface NetworkRecord {
+  event: 'window-online' | 'window-offline' | 'peer-online' | 'peer-offline'
+  at: number
+}
+
 export interface HarnessApi {
   /** Create and start this page's peer, wait until it is online; resolves to its peer ID. */
   start(options: StartOptions): Promise<string>
@@ -110,6 +148,13 @@ export interface HarnessApi {
   /** Messages over 64 KiB received from a peer, as size and SHA-256 (hex). */
   receivedBlobs(peerId: string): BlobRecord[]
   link(peerId: string): LinkSnapshot
+  /** Which relay carries the link and how many paths it has, as far as `status().links[]` reports it. */
+  linkRoute(peerId: string): LinkRouteRecord
+  /** `connect()` with an `onProgress` recorder: tells which relay the link started on. */
+  connectTracked(peerId: string, timeoutMs: number): Promise<Outcome<TrackedConnectRecord>>
+  /** Every change of a relay's state since start(), in order. */
+  relayHistory(): RelayStateRecord[]
+  networkHistory(): NetworkRecord[]
   waitForPath(peerId: string, path: PathName, timeoutMs: number): Promise<Outcome>
   pathChanges(peerId: string): PathChangeRecord[]
   close(peerId: string): Promise<Outcome>

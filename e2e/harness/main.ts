@@ -8,7 +8,8 @@ import { peerConnectionCount, selectedCandidatePairs } from './peer-connections.
 import { createPeer, isLifelineError } from '@lifeline/sdk'
 import type { Link, Peer, PeerInit } from '@lifeline/sdk'
 import type {
-  BlobRecord, HarnessApi, LinkSnapshot, NumberedSendOptions, Outcome, PathChangeRecord, SendProgress
+  BlobRecord, HarnessApi, LinkRouteRecord, LinkSnapshot, NetworkRecord, NumberedSendOptions, Outcome, PathChangeRecord,
+  RelayStateRecord, SendProgress, StartOptions, TrackedConnectRecord
 } from './api.js'
 import { sha256Hex } from './sha256.js'
 
@@ -20,6 +21,8 @@ const RANDOM_CHUNK_BYTES = 65_536
 
 interface Remote {
   link: Link | undefined
+  /** Link objects seen for this peer. */
+  links: number
   texts: string[]
   /** `Date.now()` at each text's arrival. */
   textTimes: number[]
@@ -30,6 +33,12 @@ interface Remote {
 
 let peer: Peer | undefined
 const remotes = new Map<string, Remote>()
+const relayHistory: RelayStateRecord[] = []
+const networkHistory: NetworkRecord[] = []
+
+// Recorded from page load: a test that takes the browser offline reads when the page saw it.
+window.addEventListener('online', () => { networkHistory.push({ event: 'window-online', at: Date.now() }) })
+window.addEventListener('offline', () => { networkHistory.push({ event: 'window-offline', at: Date.now() }) })
 const decoder = new TextDecoder()
 
 function remote (peerId: string): Remote {
@@ -37,6 +46,7 @@ function remote (peerId: string): Remote {
   if (entry === undefined) {
     entry = {
       link: undefined,
+      links: 0,
       texts: [],
       textTimes: [],
       blobs: [],
@@ -70,6 +80,7 @@ function track (link: Link): void {
     return
   }
   entry.link = link
+  entry.links += 1
   link.addEventListener('message', (event) => {
     const data = event.detail
     if (data.byteLength <= BLOB_THRESHOLD) {
@@ -107,13 +118,39 @@ function timeoutOption (timeoutMs: number | undefined): { signal?: AbortSignal }
   return timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) }
 }
 
-function peerInit (relays: string[], direct?: boolean, iceServers: RTCIceServer[] = []): PeerInit {
+function peerInit (relays: string[], direct?: boolean, iceServers: RTCIceServer[] = [], reservations?: number): PeerInit {
   return {
     relays,
     iceServers,
     allowPrivateAddresses: true,
-    ...(direct === undefined ? {} : { direct })
+    ...(direct === undefined ? {} : { direct }),
+    ...(reservations === undefined ? {} : { reservations })
   }
+}
+
+/** Record each relay's changes of state (the `relay` event also fires for RTT updates). */
+function recordRelays (target: Peer): void {
+  const last = new Map<string, string>()
+  target.addEventListener('relay', ({ detail }) => {
+    if (last.get(detail.multiaddr) === detail.state) {
+      return
+    }
+    last.set(detail.multiaddr, detail.state)
+    relayHistory.push({
+      multiaddr: detail.multiaddr,
+      state: detail.state,
+      failures: detail.failures,
+      lastError: detail.lastError,
+      at: Date.now()
+    })
+  })
+  target.addEventListener('online', ({ detail }) => {
+    networkHistory.push({ event: detail ? 'peer-online' : 'peer-offline', at: Date.now() })
+  })
+}
+
+function startInit (options: StartOptions): PeerInit {
+  return peerInit(options.relays, options.direct, options.iceServers, options.reservations)
 }
 
 async function sendNumbered (link: Link, progress: SendProgress, options: NumberedSendOptions): Promise<void> {
@@ -139,8 +176,9 @@ const api: HarnessApi = {
     if (peer !== undefined) {
       throw new Error('harness: already started')
     }
-    const created = await createPeer(peerInit(options.relays, options.direct, options.iceServers))
+    const created = await createPeer(startInit(options))
     created.addEventListener('link', (event) => { track(event.detail) })
+    recordRelays(created)
     peer = created
     await created.start()
     await created.online()
@@ -228,11 +266,50 @@ const api: HarnessApi = {
   },
 
   link (peerId): LinkSnapshot {
-    const link = remotes.get(peerId)?.link
-    if (link === undefined) {
-      return { known: false, path: undefined, rttMs: undefined, closed: false, direction: undefined }
+    const entry = remotes.get(peerId)
+    const link = entry?.link
+    if (entry === undefined || link === undefined) {
+      return { known: false, path: undefined, rttMs: undefined, closed: false, direction: undefined, links: 0 }
     }
-    return { known: true, path: link.path, rttMs: link.rttMs, closed: link.closed, direction: link.direction }
+    return { known: true, path: link.path, rttMs: link.rttMs, closed: link.closed, direction: link.direction, links: entry.links }
+  },
+
+  linkRoute (peerId): LinkRouteRecord {
+    // Read structurally: older SDK builds have neither field in LinkStatus.
+    const entry: { relayPeerId?: unknown, paths?: unknown } | undefined =
+      requirePeer().status().links.find((l) => l.peerId === peerId && l.state === 'open')
+    return {
+      relayPeerId: typeof entry?.relayPeerId === 'string' ? entry.relayPeerId : undefined,
+      paths: typeof entry?.paths === 'number' ? entry.paths : undefined
+    }
+  },
+
+  async connectTracked (peerId, timeoutMs) {
+    const started = performance.now()
+    const record: TrackedConnectRecord = { progress: [], relay: undefined }
+    try {
+      const link = await requirePeer().connect(peerId, {
+        signal: AbortSignal.timeout(timeoutMs),
+        onProgress: (event) => {
+          record.progress.push(event)
+          if (event.type === 'relayed') {
+            record.relay ??= event.relay
+          }
+        }
+      })
+      track(link)
+      return { ok: true, ms: performance.now() - started, ...record }
+    } catch (err) {
+      return errorOutcome(err, started)
+    }
+  },
+
+  relayHistory () {
+    return [...relayHistory]
+  },
+
+  networkHistory () {
+    return [...networkHistory]
   },
 
   async waitForPath (peerId, path, timeoutMs) {

@@ -2,21 +2,37 @@
  * Playwright fixtures: per test a fresh lab, the real relay and the page server in
  * namespace A, browser A in namespace A and browser B in namespace B, each with the
  * harness loaded over the veth. Everything is torn down even when the test fails;
- * browser consoles and the relay's output are attached to failed tests.
+ * browser consoles and the relays' output are attached to failed tests.
+ *
+ * Options (`test.use`): `relayCount` starts that many relays in namespace A (ports
+ * 4001, 4002, ..., each with its own key file; `relay` is the first), and `sdkDebug`
+ * turns on the SDK's logs in both pages (`localStorage.debug`), which then appear in
+ * the attached browser consoles.
  */
 import { test as base } from '@playwright/test'
 import type { Browser, TestInfo } from '@playwright/test'
 import { HarnessPage } from './harness-client.js'
 import { createLab } from './netns.js'
 import type { Lab } from './netns.js'
-import { launchBrowserIn, startRelay, startSite } from './services.js'
+import { RestartableRelay } from './relays.js'
+import { launchBrowserIn, startSite } from './services.js'
 import type { RelayHandle } from './services.js'
 
 export { expect } from '@playwright/test'
 
+interface LabOptions {
+  /** Relays to start in namespace A. */
+  relayCount: number
+  /** `localStorage.debug` in both pages before the harness loads, e.g. 'lifeline:*'; none when empty. */
+  sdkDebug: string
+}
+
 interface LabFixtures {
   lab: Lab
+  /** The first relay (`relays[0]`). */
   relay: RelayHandle
+  /** `relayCount` relays, each of which can be killed and restarted with its peer ID. */
+  relays: RestartableRelay[]
   /** Base URL of the harness page, served from namespace A. */
   site: string
   /** The harness in a browser in namespace A (same host as the relay). */
@@ -29,13 +45,18 @@ function failed (testInfo: TestInfo): boolean {
   return testInfo.status !== testInfo.expectedStatus
 }
 
-async function harnessIn (lab: Lab, ns: string, name: string, site: string, testInfo: TestInfo,
+async function harnessIn (lab: Lab, ns: string, name: string, site: string, sdkDebug: string, testInfo: TestInfo,
   use: (page: HarnessPage) => Promise<void>): Promise<void> {
   let browser: Browser | undefined
   const log: string[] = []
   try {
     browser = await launchBrowserIn(lab, ns)
-    const page = await (await browser.newContext()).newPage()
+    const context = await browser.newContext()
+    if (sdkDebug !== '') {
+      // Before any script of the page: the logger reads the setting when its module loads.
+      await context.addInitScript((namespaces) => { localStorage.setItem('debug', namespaces) }, sdkDebug)
+    }
+    const page = await context.newPage()
     page.on('console', (message) => { log.push(`${new Date().toISOString()} [${message.type()}] ${message.text()}`) })
     page.on('pageerror', (err) => { log.push(`${new Date().toISOString()} [pageerror] ${err.stack ?? err.message}`) })
     const harness = new HarnessPage(name, page)
@@ -49,7 +70,10 @@ async function harnessIn (lab: Lab, ns: string, name: string, site: string, test
   }
 }
 
-export const test = base.extend<LabFixtures>({
+export const test = base.extend<LabFixtures & LabOptions>({
+  relayCount: [1, { option: true }],
+  sdkDebug: ['', { option: true }],
+
   // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring pattern
   lab: async ({}, use) => {
     const lab = await createLab()
@@ -60,26 +84,40 @@ export const test = base.extend<LabFixtures>({
     }
   },
 
-  relay: async ({ lab }, use, testInfo) => {
-    const relay = await startRelay(lab)
+  relays: async ({ lab, relayCount }, use, testInfo) => {
+    const relays: RestartableRelay[] = []
     try {
-      await use(relay)
+      for (let index = 1; index <= relayCount; index++) {
+        relays.push(await RestartableRelay.start(lab, index))
+      }
+      await use(relays)
     } finally {
       if (failed(testInfo)) {
-        await testInfo.attach('relay output', { body: relay.process.output(), contentType: 'text/plain' })
+        for (const relay of relays) {
+          const name = relayCount === 1 ? 'relay output' : `relay ${relay.index} output`
+          await testInfo.attach(name, { body: relay.output(), contentType: 'text/plain' })
+        }
       }
     }
+  },
+
+  relay: async ({ relays }, use) => {
+    const first = relays[0]
+    if (first === undefined) {
+      throw new Error('relayCount must be at least 1 for the relay fixture')
+    }
+    await use(first)
   },
 
   site: async ({ lab }, use) => {
     await use(await startSite(lab))
   },
 
-  a: async ({ lab, site }, use, testInfo) => {
-    await harnessIn(lab, lab.nsA, 'A', site, testInfo, use)
+  a: async ({ lab, site, sdkDebug }, use, testInfo) => {
+    await harnessIn(lab, lab.nsA, 'A', site, sdkDebug, testInfo, use)
   },
 
-  b: async ({ lab, site }, use, testInfo) => {
-    await harnessIn(lab, lab.nsB, 'B', site, testInfo, use)
+  b: async ({ lab, site, sdkDebug }, use, testInfo) => {
+    await harnessIn(lab, lab.nsB, 'B', site, sdkDebug, testInfo, use)
   }
 })

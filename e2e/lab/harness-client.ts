@@ -2,13 +2,18 @@
  * Typed access from a test to the harness page's `window.lifeline` API.
  */
 import type { Page } from '@playwright/test'
-import type { PeerStatus } from '@lifeline/sdk'
+import type { PeerStatus, RelayState } from '@lifeline/sdk'
 import type {
-  BlobRecord, CandidatePairRecord, ConnectSendRecord, DialRecord, LinkSnapshot, NumberedSendOptions, Outcome,
-  PathChangeRecord, PathName, PeerConnectionCount, SendProgress, StartOptions
+  BlobRecord, CandidatePairRecord, ConnectSendRecord, DialRecord, LinkRouteRecord, LinkSnapshot, NetworkRecord,
+  NumberedSendOptions,
+  Outcome, PathChangeRecord, PathName, PeerConnectionCount, RelayStateRecord, SendProgress, StartOptions,
+  TrackedConnectRecord
 } from '../harness/api.js'
 
-export type { BlobRecord, CandidatePairRecord, LinkSnapshot, Outcome, PathChangeRecord, PathName }
+export type {
+  BlobRecord, CandidatePairRecord, LinkRouteRecord, LinkSnapshot, NetworkRecord, Outcome, PathChangeRecord, PathName, RelayStateRecord,
+  TrackedConnectRecord
+}
 
 export class HarnessPage {
   /** 'A' or 'B', for messages. */
@@ -102,6 +107,29 @@ export class HarnessPage {
 
   async status (): Promise<PeerStatus> {
     return this.page.evaluate(() => window.lifeline.status())
+  }
+
+  /** The state of each configured relay, in the order of `relays` (as `status().relays` lists them). */
+  async relayStates (relays: string[]): Promise<Array<RelayState | undefined>> {
+    const status = await this.status()
+    return relays.map((multiaddr) => status.relays.find((r) => r.multiaddr === multiaddr)?.state)
+  }
+
+  /** Which relay carries the link and how many paths it has, where the SDK reports it. */
+  async linkRoute (peerId: string): Promise<LinkRouteRecord> {
+    return this.page.evaluate((id) => window.lifeline.linkRoute(id), peerId)
+  }
+
+  async connectTracked (peerId: string, timeoutMs: number): Promise<Outcome<TrackedConnectRecord>> {
+    return this.page.evaluate(async ([id, t]) => window.lifeline.connectTracked(id, t), [peerId, timeoutMs] as const)
+  }
+
+  async relayHistory (): Promise<RelayStateRecord[]> {
+    return this.page.evaluate(() => window.lifeline.relayHistory())
+  }
+
+  async networkHistory (): Promise<NetworkRecord[]> {
+    return this.page.evaluate(() => window.lifeline.networkHistory())
   }
 
   async peerConnections (): Promise<PeerConnectionCount> {

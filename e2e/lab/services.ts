@@ -69,11 +69,22 @@ async function requireFile (path: string, hint: string): Promise<void> {
   }
 }
 
+export interface RelayOptions {
+  /** TCP port in namespace A; RELAY_PORT when absent. */
+  port?: number
+  /** Key file, created on first start; `relay.key` in the lab directory when absent. */
+  keyFile?: string
+  /** Label of the process in failure reports; 'relay' when absent. */
+  name?: string
+}
+
 /** Start the relay CLI inside namespace A and wait for its ws multiaddr. */
-export async function startRelay (lab: Lab): Promise<RelayHandle> {
+export async function startRelay (lab: Lab, options: RelayOptions = {}): Promise<RelayHandle> {
   await requireFile(RELAY_CLI, 'build it with `pnpm -r --filter ./packages/** run build`')
-  const child = lab.spawnIn(lab.nsA, 'relay', process.execPath, [
-    RELAY_CLI, '--host', lab.ipA, '--port', String(RELAY_PORT), '--key', join(lab.dir, 'relay.key')
+  const port = options.port ?? RELAY_PORT
+  const keyFile = options.keyFile ?? join(lab.dir, 'relay.key')
+  const child = lab.spawnIn(lab.nsA, options.name ?? 'relay', process.execPath, [
+    RELAY_CLI, '--host', lab.ipA, '--port', String(port), '--key', keyFile
   ])
   const line = await child.waitForLine(/^\/ip4\/\S+\/tcp\/\d+\/ws\/p2p\/\S+$/, PROCESS_READY_TIMEOUT_MS)
   return { multiaddr: line.trim(), process: child }

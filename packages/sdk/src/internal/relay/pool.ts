@@ -50,6 +50,20 @@ interface Entry {
   abort?: AbortController | undefined
 }
 
+/**
+ * A readable reason. In browsers @libp2p/websockets rejects a failed dial with the
+ * WebSocket's `error` Event, which has no message of its own.
+ */
+export function describeFailure (err: unknown): string {
+  if (err instanceof Error) {
+    return err.message
+  }
+  if (typeof Event !== 'undefined' && err instanceof Event) {
+    return `could not connect (WebSocket ${err.type})`
+  }
+  return String(err)
+}
+
 const RELAY_PING_TIMEOUTS = { factor: 3, minMs: RELAY_PING_TIMEOUT_MIN_MS, maxMs: RELAY_PING_TIMEOUT_MAX_MS }
 
 export class RelayPool {
@@ -254,7 +268,7 @@ export class RelayPool {
   }
 
   private fail (entry: Entry, err: unknown): void {
-    const message = err instanceof Error ? err.message : String(err)
+    const message = describeFailure(err)
     entry.failures++
     entry.lastError = message
     entry.retryAt = this.components.now() + backoffDelay(entry.failures, { baseMs: RELAY_BACKOFF_BASE_MS, maxMs: RELAY_BACKOFF_MAX_MS }, this.components.random)
