@@ -41,12 +41,3 @@ describe('nextRetryAt', () => {
     expect(nextRetryAt([relay(0, { held: true }), relay(1, { retryAt: 700 })], 1)).toBeUndefined()
   })
 })
-
-describe('describeFailure', () => {
-  it('names a WebSocket error Event instead of printing [object Event]', async () => {
-    const { describeFailure } = await import('./pool.js')
-    expect(describeFailure(new Event('error'))).toBe('could not connect (WebSocket error)')
-    expect(describeFailure(new Error('refused'))).toBe('refused')
-    expect(describeFailure('plain')).toBe('plain')
-  })
-})
