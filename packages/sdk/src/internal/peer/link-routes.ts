@@ -21,6 +21,7 @@ import { DirectUpgrade } from '../dial/direct-upgrade.js'
 import type { LinkImpl } from '../link/link.js'
 import { backoffDelay } from '../relay/backoff.js'
 import { abortError } from '../util/abort.js'
+import { describeFailure } from '../util/failure.js'
 import { relayOf, type RelayAddress } from '../util/parse.js'
 
 export interface LinkRoutesComponents {
@@ -90,7 +91,7 @@ export class LinkRoutes {
         options.onProgress?.({ type: 'relayed', relay: relay.text })
         resolve(undefined)
       }, (err: unknown) => {
-        const message = err instanceof Error ? err.message : String(err)
+        const message = describeFailure(err)
         // the relay answered: it is up, the peer is what cannot be reached
         // (NO_RESERVATION, CONNECTION_FAILED, or a refused STOP while it goes away)
         if (/via relay with status/i.test(message)) {

@@ -18,6 +18,7 @@ import {
 } from '../../constants.js'
 import type { RelayStatus } from '../../types.js'
 import { PingTracker } from '../health/ping-tracker.js'
+import { describeFailure } from '../util/failure.js'
 import type { RelayAddress } from '../util/parse.js'
 import { backoffDelay } from './backoff.js'
 import type { Reservation } from './hop.js'
@@ -48,20 +49,6 @@ interface Entry {
   refreshTimer?: ReturnType<typeof setTimeout> | undefined
   pinging: boolean
   abort?: AbortController | undefined
-}
-
-/**
- * A readable reason. In browsers @libp2p/websockets rejects a failed dial with the
- * WebSocket's `error` Event, which has no message of its own.
- */
-export function describeFailure (err: unknown): string {
-  if (err instanceof Error) {
-    return err.message
-  }
-  if (typeof Event !== 'undefined' && err instanceof Event) {
-    return `could not connect (WebSocket ${err.type})`
-  }
-  return String(err)
 }
 
 const RELAY_PING_TIMEOUTS = { factor: 3, minMs: RELAY_PING_TIMEOUT_MIN_MS, maxMs: RELAY_PING_TIMEOUT_MAX_MS }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { describeFailure } from './pool.js'
+import { describeFailure } from './failure.js'
 
 describe('describeFailure', () => {
   it('names a WebSocket error Event instead of printing [object Event]', () => {
