@@ -8,7 +8,11 @@
  * (a Lifeline peer with `direct: false`, a libp2p dial of a `/p2p-circuit` address), so
  * no direct connection exists to take their traffic.
  */
-export const SCENARIOS = ['lifeline', 'lifeline-relayed', 'libp2p', 'libp2p-relayed', 'rtc'] as const
+export const SCENARIOS = [
+  'lifeline', 'lifeline-relayed', 'libp2p', 'libp2p-relayed', 'rtc',
+  // faults (failover.ts): UDP blocked under a direct link, a relay killed under a relayed one
+  'lifeline-failover', 'lifeline-relay-failover', 'libp2p-failover'
+] as const
 export type Scenario = typeof SCENARIOS[number]
 
 export function isScenario (value: string): value is Scenario {
@@ -43,6 +47,50 @@ export interface PageParams {
   session: string
   /** The relay's ws multiaddr, ending in /p2p/<relay id>. */
   relay: string
+  /** A second relay (same host, another port): the relay failover scenario uses both. */
+  relay2: string
+}
+
+/**
+ * Fault scenarios: browser A streams STREAM_MESSAGE_BYTES messages, one every
+ * STREAM_INTERVAL_MS, asks the runner for a fault after STREAM_BEFORE_FAULT_MS, and keeps
+ * streaming until the link has recovered; B notes when each message arrives.
+ */
+export const STREAM_INTERVAL_MS = 5
+/** Sequence number (u32), end flag (u32), send time (f64). */
+export const STREAM_MESSAGE_BYTES = 16
+export const STREAM_BEFORE_FAULT_MS = 1500
+/**
+ * Then the fault comes at a uniformly random moment within one interval of the
+ * implementation's own liveness check, so its detection time is not an artefact of the
+ * bench's fixed timing: Lifeline pings every path every 500 ms (the SDK's
+ * PING_INTERVAL_MS, not exported); js-libp2p's connection monitor pings every connection
+ * every 10 s (its default pingInterval), on a timer started with the node.
+ */
+export const FAULT_PHASE_MS = { lifeline: 500, libp2p: 10_000 } as const
+
+/**
+ * What a page asks the runner to break, by POSTing it to /fault/<session> (printed as
+ * `fault <session> <json>`): `block-udp` drops all UDP in namespace B (WebRTC dies, TCP
+ * lives); `kill-relay` SIGKILLs the relay process whose port carried the most bytes in
+ * the moment before.
+ */
+export type FaultKind = 'block-udp' | 'kill-relay'
+
+export interface FaultRequest {
+  kind: FaultKind
+}
+
+/** The runner's answer, in the session's mailbox under `fault`. */
+export interface FaultDone {
+  kind: FaultKind
+  /** Date.now() right after the fault took effect (nft returned; the kill signal was sent). */
+  at: number
+  /** Date.now() right before the runner started it. */
+  startedAt: number
+  /** kill-relay: which relay (1 or 2) was killed, and the bytes each relay port received in the sampling window. */
+  relay?: number
+  relayBytes?: number[]
 }
 
 /**

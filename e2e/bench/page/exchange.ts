@@ -2,7 +2,7 @@
  * What a bench page does besides measuring: read the clock, meet the other page
  * through the bench server's mailbox, and report to the runner.
  */
-import type { ErrorReport, ResultReport } from '../shared.js'
+import type { ErrorReport, FaultDone, FaultKind, FaultRequest, ResultReport } from '../shared.js'
 
 /**
  * Milliseconds since the epoch at sub-millisecond resolution. Both browsers run on one
@@ -52,4 +52,20 @@ export async function reportResult (session: string, report: ResultReport): Prom
 
 export async function reportError (session: string, report: ErrorReport): Promise<void> {
   await fetch(`/error/${encodeURIComponent(session)}`, { method: 'POST', body: JSON.stringify(report) })
+}
+
+/**
+ * Asks the runner to break something (see FaultKind) and resolves with its answer, once
+ * the fault has taken effect.
+ */
+export async function requestFault (session: string, mailbox: Mailbox, kind: FaultKind): Promise<FaultDone> {
+  const request: FaultRequest = { kind }
+  await expectOk(await fetch(`/fault/${encodeURIComponent(session)}`, {
+    method: 'POST', body: JSON.stringify(request)
+  }), 'requesting a fault')
+  const done = JSON.parse(await mailbox.get('fault')) as FaultDone
+  if (done.kind !== kind || !Number.isFinite(done.at)) {
+    throw new Error(`the runner answered ${JSON.stringify(done)} to a ${kind} request`)
+  }
+  return done
 }

@@ -20,9 +20,9 @@ import { ByteReader, answer, firstMessage, measureRtt, measureThroughput, median
 import type { Pipe } from './measure.js'
 import type { PageContext } from './scenario.js'
 
-const PROTOCOL = '/lifeline-bench/1.0.0'
+export const PROTOCOL = '/lifeline-bench/1.0.0'
 
-async function startNode (relay: string): Promise<Libp2p> {
+export async function startNode (relay: string): Promise<Libp2p> {
   const node = await createLibp2p({
     addresses: { listen: [`${relay}/p2p-circuit`, '/webrtc'] },
     transports: [
@@ -44,9 +44,9 @@ async function startNode (relay: string): Promise<Libp2p> {
   return node
 }
 
-type Stream = Parameters<Parameters<Libp2p['handle']>[1]>[0]
+export type Stream = Parameters<Parameters<Libp2p['handle']>[1]>[0]
 
-function streamPipe (stream: Stream): Pipe {
+export function streamPipe (stream: Stream): Pipe {
   const reader = new ByteReader()
   stream.addEventListener('message', (event) => {
     reader.push(event.data instanceof Uint8Array ? event.data : event.data.subarray())

@@ -12,14 +12,14 @@ import { ByteReader, answer, firstMessage, measureRtt, measureThroughput, median
 import type { Pipe } from './measure.js'
 import type { PageContext } from './scenario.js'
 
-async function startPeer (relay: string, direct: boolean): Promise<Peer> {
-  const peer = await createPeer({ relays: [relay], iceServers: [], allowPrivateAddresses: true, direct })
+export async function startPeer (relays: string[], direct: boolean): Promise<Peer> {
+  const peer = await createPeer({ relays, iceServers: [], allowPrivateAddresses: true, direct })
   await peer.start()
   await peer.online()
   return peer
 }
 
-function linkPipe (link: Link): Pipe {
+export function linkPipe (link: Link): Pipe {
   const reader = new ByteReader()
   link.addEventListener('message', (event) => { reader.push(event.detail) })
   link.addEventListener('close', () => { reader.fail(new Error('the link closed')) })
@@ -27,7 +27,7 @@ function linkPipe (link: Link): Pipe {
 }
 
 /** The first incoming link, read from its first message on. */
-async function incomingLink (peer: Peer): Promise<{ link: Link, pipe: Pipe }> {
+export async function incomingLink (peer: Peer): Promise<{ link: Link, pipe: Pipe }> {
   return new Promise((resolve) => {
     peer.addEventListener('link', (event) => {
       // in the event handler: a message may follow in the next task
@@ -37,7 +37,7 @@ async function incomingLink (peer: Peer): Promise<{ link: Link, pipe: Pipe }> {
 }
 
 /** The path must not change under a figure that claims one. */
-function expectPath (link: Link, path: Link['path'], when: string): void {
+export function expectPath (link: Link, path: Link['path'], when: string): void {
   if (link.path !== path) {
     throw new Error(`the link was ${link.path}, not ${path}, ${when}`)
   }
@@ -46,7 +46,7 @@ function expectPath (link: Link, path: Link['path'], when: string): void {
 async function runA ({ params, mailbox }: PageContext): Promise<ResultReport> {
   const direct = params.scenario === 'lifeline'
   const started = now()
-  const peer = await startPeer(params.relay, direct)
+  const peer = await startPeer([params.relay], direct)
   const reservationMs = now() - started
   const remote = await mailbox.get('b-id')
 
@@ -73,7 +73,7 @@ async function runA ({ params, mailbox }: PageContext): Promise<ResultReport> {
 
 async function runB ({ params, mailbox }: PageContext): Promise<void> {
   const direct = params.scenario === 'lifeline'
-  const peer = await startPeer(params.relay, direct)
+  const peer = await startPeer([params.relay], direct)
   const linked = incomingLink(peer)
   await mailbox.put('b-id', peer.peerId)
   const { link, pipe } = await linked

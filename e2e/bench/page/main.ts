@@ -6,6 +6,7 @@
 import { PAGE_DEADLINE_MS, isScenario } from '../shared.js'
 import type { PageParams, Scenario } from '../shared.js'
 import { Mailbox, reportError, reportResult } from './exchange.js'
+import { libp2pFailover, lifelineFailover } from './failover.js'
 import { libp2p } from './libp2p.js'
 import { lifeline } from './lifeline.js'
 import { rtc } from './rtc.js'
@@ -16,7 +17,10 @@ const SIDES: Record<Scenario, ScenarioSides> = {
   'lifeline-relayed': lifeline,
   libp2p,
   'libp2p-relayed': libp2p,
-  rtc
+  rtc,
+  'lifeline-failover': lifelineFailover,
+  'lifeline-relay-failover': lifelineFailover,
+  'libp2p-failover': libp2pFailover
 }
 
 function show (text: string): void {
@@ -32,10 +36,11 @@ function parseParams (search: string): PageParams {
   const role = query.get('role')
   const session = query.get('session')
   const relay = query.get('relay')
-  if (!isScenario(scenario) || (role !== 'a' && role !== 'b') || session === null || relay === null) {
+  const relay2 = query.get('relay2')
+  if (!isScenario(scenario) || (role !== 'a' && role !== 'b') || session === null || relay === null || relay2 === null) {
     throw new Error(`bad bench URL: ${search}`)
   }
-  return { scenario, role, session, relay }
+  return { scenario, role, session, relay, relay2 }
 }
 
 function describe (err: unknown): string {

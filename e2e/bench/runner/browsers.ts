@@ -2,7 +2,8 @@
  * One run of one scenario: a fresh Chromium in each namespace, started directly (no
  * DevTools client: Playwright's would slow WebSockets 3-6x), loads the bench page,
  * which measures by itself; the runner waits for its report on the bench server's
- * stdout, then stops both browsers.
+ * stdout, does the fault a fault scenario asks for on the way, then stops both
+ * browsers and undoes the fault.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -11,12 +12,18 @@ import { CHROMIUM } from '../../lab/netns.js'
 import type { Lab } from '../../lab/netns.js'
 import { CHROMIUM_FLAGS } from '../../lab/services.js'
 import { PAGE_DEADLINE_MS } from '../shared.js'
-import type { ResultReport, Role, Scenario } from '../shared.js'
+import type { FaultRequest, ResultReport, Role, Scenario } from '../shared.js'
+import type { Faults } from './faults.js'
 
 /** Past the page's own deadline, so a page that is stuck still gets to report why. */
 const SCENARIO_TIMEOUT_MS = PAGE_DEADLINE_MS + 10_000
 /** Lines of each browser's output kept with a failure. */
 const FAILURE_OUTPUT_LINES = 15
+/**
+ * A fault scenario paces its messages with timers; nothing here may throttle them
+ * (headless pages count as visible, but this makes sure).
+ */
+const BENCH_FLAGS = ['--disable-background-timer-throttling', '--disable-renderer-backgrounding']
 
 export interface BenchSite {
   lab: Lab
@@ -25,6 +32,9 @@ export interface BenchSite {
   /** The bench page's URL, on the bench server. */
   pageUrl: string
   relay: string
+  /** The second relay, for the relay failover scenario. */
+  relay2: string
+  faults: Faults
 }
 
 export type ScenarioOutcome =
@@ -32,14 +42,14 @@ export type ScenarioOutcome =
   | { ok: false, error: string, ms: number }
 
 function pageUrl (site: BenchSite, scenario: Scenario, role: Role, session: string): string {
-  const query = new URLSearchParams({ scenario, role, session, relay: site.relay })
+  const query = new URLSearchParams({ scenario, role, session, relay: site.relay, relay2: site.relay2 })
   return `${site.pageUrl}?${query.toString()}`
 }
 
 async function startBrowser (site: BenchSite, ns: string, role: Role, scenario: Scenario, session: string): Promise<{ browser: LabProcess, profile: string }> {
   const profile = await mkdtemp(join(site.lab.dir, `profile-${role}-`))
   const browser = site.lab.spawnIn(ns, `chromium ${role}`, CHROMIUM, [
-    '--headless=new', ...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, pageUrl(site, scenario, role, session)
+    '--headless=new', ...CHROMIUM_FLAGS, ...BENCH_FLAGS, `--user-data-dir=${profile}`, pageUrl(site, scenario, role, session)
   ])
   return { browser, profile }
 }
@@ -68,14 +78,24 @@ function tail (browser: LabProcess): string {
   return browser.output().split('\n').filter((line) => !NOISE.test(line)).slice(-FAILURE_OUTPUT_LINES).join('\n')
 }
 
-export async function runScenario (site: BenchSite, scenario: Scenario, session: string): Promise<ScenarioOutcome> {
-  const started = Date.now()
+/** What follows `<kind> <session> ` in a bench server line. */
+function payload (line: string): string {
+  return line.slice(line.indexOf(' ', line.indexOf(' ') + 1) + 1)
+}
+
+async function runBrowsers (site: BenchSite, scenario: Scenario, session: string, started: number): Promise<ScenarioOutcome> {
   const browsers: Array<{ browser: LabProcess, profile: string }> = []
   try {
     browsers.push(await startBrowser(site, site.lab.nsB, 'b', scenario, session))
     browsers.push(await startBrowser(site, site.lab.nsA, 'a', scenario, session))
-    const line = await site.server.waitForLine(new RegExp(`^(result|error) ${escapeRegExp(session)} `), SCENARIO_TIMEOUT_MS)
-    const json = line.slice(line.indexOf(' ', line.indexOf(' ') + 1) + 1)
+    const quoted = escapeRegExp(session)
+    let line = await site.server.waitForLine(new RegExp(`^(result|error|fault) ${quoted} `), SCENARIO_TIMEOUT_MS)
+    if (line.startsWith('fault ')) {
+      // at most one fault per scenario; the page waits for the answer in its mailbox
+      await site.faults.perform(session, JSON.parse(payload(line)) as FaultRequest)
+      line = await site.server.waitForLine(new RegExp(`^(result|error) ${quoted} `), Math.max(1, started + SCENARIO_TIMEOUT_MS - Date.now()))
+    }
+    const json = payload(line)
     if (line.startsWith('error ')) {
       const { role, message } = JSON.parse(json) as { role: string, message: string }
       return { ok: false, error: `browser ${role.toUpperCase()}: ${message}`, ms: Date.now() - started }
@@ -92,4 +112,17 @@ export async function runScenario (site: BenchSite, scenario: Scenario, session:
       await rm(profile, { recursive: true, force: true })
     }))
   }
+}
+
+export async function runScenario (site: BenchSite, scenario: Scenario, session: string): Promise<ScenarioOutcome> {
+  const started = Date.now()
+  const outcome = await runBrowsers(site, scenario, session, started)
+  try {
+    // the next scenario needs UDP and every relay back
+    await site.faults.restore()
+  } catch (err) {
+    const what = err instanceof Error ? err.message : String(err)
+    return { ok: false, error: `undoing the fault failed: ${what}`, ms: Date.now() - started }
+  }
+  return outcome
 }

@@ -79,8 +79,30 @@ const ROWS: Row[] = [
       lifeline: { name: 'throughputRelayedMBps', from: ['lifeline-relayed', 'throughputMBps'] },
       libp2p: { name: 'throughputRelayedMBps', from: ['libp2p-relayed', 'throughputMBps'] }
     }
+  },
+  {
+    label: 'failover gap, direct path dies (longest pause in a 5 ms stream), ms',
+    figures: {
+      lifeline: { name: 'failoverGapMs', from: ['lifeline-failover', 'failoverGapMs'] }
+    }
+  },
+  {
+    label: 'failover gap, relay process killed (2 relays), ms',
+    figures: {
+      lifeline: { name: 'relayFailoverMs', from: ['lifeline-relay-failover', 'relayFailoverMs'] }
+    }
+  },
+  {
+    label: 'dead direct path detected (UDP blocked until pathchange/close), ms',
+    figures: {
+      lifeline: { name: 'deadPathDetectMs', from: ['lifeline-failover', 'deadPathDetectMs'] },
+      libp2p: { name: 'deadPathDetectMs', from: ['libp2p-failover', 'deadPathDetectMs'] }
+    }
   }
 ]
+
+/** Scenarios whose every figure (the ones behind the table and their sanity checks) is kept per run. */
+const FAULT_SCENARIOS: readonly Scenario[] = ['lifeline-failover', 'lifeline-relay-failover', 'libp2p-failover']
 
 export const NOTES = [
   'Each figure is the median over the runs; each RTT sample is itself the median of 50 echoes of 16 bytes.',
@@ -88,6 +110,8 @@ export const NOTES = [
   'The relay (lifeline-relay, namespace A) has no circuit caps, unlike libp2p\'s defaults (128 KiB and 2 min per circuit), so js-libp2p\'s relayed figures exist at all.',
   'Lifeline\'s first message travels over the relay (usable at once); js-libp2p\'s goes over the WebRTC connection it dialled (<relay>/p2p-circuit/webrtc/p2p/<B>); "relay only" dials <relay>/p2p-circuit/p2p/<B> (Lifeline: direct: false).',
   'RTCDataChannel: ordered, reliable, bufferedAmount watermarks 1 MiB/4 MiB, descriptions sent at the first ICE candidate through the bench server; its connection time runs from new RTCPeerConnection() to the channel\'s open event.',
+  'Failover: A streams 16-byte numbered messages to B, one every 5 ms; after 1.5 s plus a random part of one liveness-check interval (Lifeline\'s path pings: 0-0.5 s; js-libp2p\'s connection monitor: 0-10 s, so its figure does not depend on the bench\'s fixed timing) the runner breaks the path; B notes each arrival and the run fails unless every message arrived once and in order. The gap is the longest time between consecutive arrivals whose later arrival came after the fault (the stream\'s own jitter before the fault is kept as maxGapBeforeFaultMs in faultRuns). Direct: a direct link (one relay), UDP dropped in B\'s namespace with nftables. Relay: both peers direct: false with relays [r1, r2] (two relay processes in namespace A, each peer reserved on both), and the runner SIGKILLs the relay whose port received the most bytes in 400 ms of the stream (nftables counters in namespace A), then restarts it after the run; faultRuns says which (killedRelay) and the bytes behind the choice. A gap no longer than maxGapBeforeFaultMs means the failover did not show above the stream\'s own jitter.',
+  'Dead path detected: from the moment the UDP block was in place (nft returned) until A\'s link reported pathchange to relayed; B\'s own detection is in faultRuns (deadPathDetectBMs). js-libp2p (default config, same stream over a WebRTC connection dialled through the relay) has no failover, so it has no gap figure: its stream dies with the connection; its detection time is until that connection\'s close event, from its connection monitor (a ping every 10 s, adaptive timeout) or ICE, whichever comes first. RTCDataChannel has no figure here: it would only be ICE\'s own consent timeout.',
   'Times across the two browsers use performance.timeOrigin + now() in each page (one host clock); Chromium coarsens page timers to 0.1 ms here (no cross-origin isolation on plain http), which shows in the RTTs. MB = 10^6 bytes.'
 ]
 
@@ -106,6 +130,8 @@ export interface BenchResults {
   samples: Record<Implementation, Record<string, number[]>>
   /** Per scenario, the RTT samples of every run. */
   rttSamples: Partial<Record<Scenario, number[][]>>
+  /** Per fault scenario, every figure of every successful run (the table's and their checks). */
+  faultRuns: Partial<Record<Scenario, Array<Record<string, number>>>>
   failures: Failure[]
   notes: string[]
   machine: Record<string, string | number>
@@ -173,7 +199,13 @@ export function summarize (runs: number, reports: ResultReport[], failures: Fail
       (rttSamples[report.scenario] ??= []).push(rtt.map(round))
     }
   }
-  return { runs, ...figures, samples, rttSamples, failures, notes, machine: machineInfo, date: new Date().toISOString() }
+  const faultRuns: BenchResults['faultRuns'] = {}
+  for (const report of reports) {
+    if (FAULT_SCENARIOS.includes(report.scenario)) {
+      (faultRuns[report.scenario] ??= []).push(Object.fromEntries(Object.entries(report.metrics).map(([name, value]) => [name, round(value)])))
+    }
+  }
+  return { runs, ...figures, samples, rttSamples, faultRuns, failures, notes, machine: machineInfo, date: new Date().toISOString() }
 }
 
 function format (value: number | null | undefined): string {

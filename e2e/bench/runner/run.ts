@@ -1,7 +1,7 @@
 /**
  * `pnpm bench`: Lifeline against plain js-libp2p and a raw RTCDataChannel, between two
- * Chromiums in the e2e lab (namespace A: relay, bench server, browser A; namespace B:
- * browser B). Prints one table of medians on stdout (progress goes to stderr) and
+ * Chromiums in the e2e lab (namespace A: two relays, bench server, browser A; namespace
+ * B: browser B). Every scenario but the relay failover uses relay 1 only. Prints one table of medians on stdout (progress goes to stderr) and
  * writes bench-results.json at the repository root. BENCH_RUNS sets the run count.
  *
  * Bounded in time: each scenario run by its timeout (browsers.ts), the whole bench by
@@ -15,11 +15,13 @@ import globalSetup from '../../lab/global-setup.js'
 import globalTeardown from '../../lab/global-teardown.js'
 import { createLab } from '../../lab/netns.js'
 import type { Lab } from '../../lab/netns.js'
-import { E2E_DIR, SITE_PORT, startRelay } from '../../lab/services.js'
-import { SCENARIOS } from '../shared.js'
-import type { ResultReport } from '../shared.js'
+import { E2E_DIR, SITE_PORT } from '../../lab/services.js'
+import { SCENARIOS, isScenario } from '../shared.js'
+import type { ResultReport, Scenario } from '../shared.js'
 import { runScenario } from './browsers.js'
 import type { BenchSite } from './browsers.js'
+import { Faults } from './faults.js'
+import { BenchRelay } from './relays.js'
 import { NOTES, formatTable, load, machine, summarize } from './report.js'
 import type { Failure } from './report.js'
 
@@ -42,23 +44,41 @@ function runCount (): number {
   return runs
 }
 
+/** BENCH_SCENARIOS=a,b runs only those scenarios (for working on the bench). */
+function scenarios (): Scenario[] {
+  const chosen = process.env.BENCH_SCENARIOS
+  if (chosen === undefined || chosen === '') {
+    return [...SCENARIOS]
+  }
+  const names = chosen.split(',')
+  const unknown = names.filter((name) => !isScenario(name))
+  if (unknown.length > 0) {
+    throw new Error(`BENCH_SCENARIOS: no scenario ${unknown.join(', ')} (there are ${SCENARIOS.join(', ')})`)
+  }
+  return SCENARIOS.filter((scenario) => names.includes(scenario))
+}
+
 function progress (text: string): void {
   process.stderr.write(`[bench] ${text}\n`)
 }
 
 async function startSite (lab: Lab): Promise<BenchSite> {
-  const relay = await startRelay(lab)
-  const server = lab.spawnIn(lab.nsA, 'bench server', process.execPath, [SERVER_SCRIPT, PAGE_DIR, lab.ipA, String(SITE_PORT)])
+  const relays = [new BenchRelay(lab, 1), new BenchRelay(lab, 2)] as const
+  await Promise.all(relays.map(async (relay) => { await relay.start() }))
+  const socket = join(lab.dir, 'bench.sock')
+  const faults = new Faults(lab, [...relays], socket)
+  await faults.install()
+  const server = lab.spawnIn(lab.nsA, 'bench server', process.execPath, [SERVER_SCRIPT, PAGE_DIR, lab.ipA, String(SITE_PORT), socket])
   await server.waitForLine(/^listening /, SERVER_READY_TIMEOUT_MS)
-  return { lab, server, pageUrl: `http://${lab.ipA}:${SITE_PORT}/`, relay: relay.multiaddr }
+  return { lab, server, pageUrl: `http://${lab.ipA}:${SITE_PORT}/`, relay: relays[0].multiaddr, relay2: relays[1].multiaddr, faults }
 }
 
-async function measure (site: BenchSite, runs: number, started: number, signal: AbortSignal): Promise<{ reports: ResultReport[], failures: Failure[] }> {
+async function measure (site: BenchSite, chosen: Scenario[], runs: number, started: number, signal: AbortSignal): Promise<{ reports: ResultReport[], failures: Failure[] }> {
   const reports: ResultReport[] = []
   const failures: Failure[] = []
   // Scenarios interleave (run 1 of each, then run 2 ...), so drift spreads over all.
   for (let run = 1; run <= runs; run++) {
-    for (const scenario of SCENARIOS) {
+    for (const scenario of chosen) {
       if (Date.now() - started > BUDGET_MS) {
         failures.push({ run, scenario, error: `not run: the bench's ${BUDGET_MS / 60_000} min budget was spent` })
         continue
@@ -81,6 +101,7 @@ async function measure (site: BenchSite, runs: number, started: number, signal: 
 
 async function main (): Promise<number> {
   const runs = runCount()
+  const chosen = scenarios()
   const started = Date.now()
   const loadAtStart = load()
   // Checks root, ip, nft and Chromium; removes namespaces of crashed earlier runs.
@@ -104,8 +125,8 @@ async function main (): Promise<number> {
   let measured: Awaited<ReturnType<typeof measure>>
   try {
     const site = await startSite(lab)
-    progress(`lab up: relay ${site.relay}, page ${site.pageUrl}; ${runs} runs of ${SCENARIOS.join(', ')}`)
-    measured = await measure(site, runs, started, stopping.signal)
+    progress(`lab up: relays ${site.relay} ${site.relay2}, page ${site.pageUrl}; ${runs} runs of ${chosen.join(', ')}`)
+    measured = await measure(site, chosen, runs, started, stopping.signal)
   } finally {
     await tearDown()
     clearTimeout(watchdog)

@@ -1,11 +1,14 @@
 /**
  * The bench server, run inside namespace A next to the relay:
- *   ip netns exec NS node server.js PAGE_DIR HOST PORT
+ *   ip netns exec NS node server.js PAGE_DIR HOST PORT SOCKET
  *
  * It serves the bench page, lets the two pages of a session meet (a mailbox of
  * write-once keys; a read waits until the key is written), and prints what the pages
- * report as `result <session> <json>` and `error <session> <json>` lines for the
- * runner, which reads this process's stdout. Prints `listening <url>` once ready.
+ * report as `result <session> <json>`, `error <session> <json>` and
+ * `fault <session> <json>` (a request to break something) lines for the runner, which
+ * reads this process's stdout. The same routes are served on the Unix socket SOCKET:
+ * the runner, outside the namespace, answers a fault request through the mailbox there.
+ * Prints `listening <url>` once ready.
  */
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
@@ -22,9 +25,9 @@ const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8'
 }
 
-const [root, host, port] = process.argv.slice(2)
-if (root === undefined || host === undefined || port === undefined) {
-  console.error('usage: server.js PAGE_DIR HOST PORT')
+const [root, host, port, socket] = process.argv.slice(2)
+if (root === undefined || host === undefined || port === undefined || socket === undefined) {
+  console.error('usage: server.js PAGE_DIR HOST PORT SOCKET')
   process.exit(2)
 }
 const rootDir = root.endsWith(sep) ? root : root + sep
@@ -101,7 +104,7 @@ async function handle (req: IncomingMessage, res: ServerResponse): Promise<void>
     }
     return
   }
-  if ((kind === 'result' || kind === 'error') && session !== undefined && req.method === 'POST') {
+  if ((kind === 'result' || kind === 'error' || kind === 'fault') && session !== undefined && req.method === 'POST') {
     // One line per report: the runner parses JSON after the session.
     const report: unknown = JSON.parse(await body(req))
     console.log(`${kind} ${session} ${JSON.stringify(report)}`)
@@ -111,7 +114,7 @@ async function handle (req: IncomingMessage, res: ServerResponse): Promise<void>
   await serveFile(pathname, res)
 }
 
-const server = createServer((req, res) => {
+function onRequest (req: IncomingMessage, res: ServerResponse): void {
   handle(req, res).catch((err: unknown) => {
     console.error(`${req.method ?? '?'} ${req.url ?? '?'}: ${String(err)}`)
     if (!res.headersSent) {
@@ -119,14 +122,25 @@ const server = createServer((req, res) => {
     }
     res.end()
   })
-})
+}
 
-server.listen(Number(port), host, () => {
+const server = createServer(onRequest)
+const local = createServer(onRequest)
+
+Promise.all([
+  new Promise<void>((resolve) => { server.listen(Number(port), host, resolve) }),
+  new Promise<void>((resolve) => { local.listen(socket, resolve) })
+]).then(() => {
   console.log(`listening http://${host}:${port}/`)
+}, (err: unknown) => {
+  console.error(`cannot listen: ${String(err)}`)
+  process.exit(1)
 })
 
 process.on('SIGTERM', () => {
-  server.close()
-  server.closeAllConnections()
+  for (const each of [server, local]) {
+    each.close()
+    each.closeAllConnections()
+  }
   process.exit(0)
 })
