@@ -7,10 +7,13 @@
  * with no link to the root namespace. The relay and the page server run in A; one
  * browser runs in each. Needs root, iproute2 and nftables.
  */
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LabProcess, exec } from './exec.js'
+import { CHROMIUM, NamespaceGroup, buildLab, deleteNamespace } from './namespace-group.js'
+
+export { CHROMIUM, deleteNamespace }
 
 /**
  * Identifies this test run in namespace names, so cleanup removes only this run's
@@ -21,7 +24,6 @@ export const RUN_ID = process.env.LL_RUN_ID ?? String(process.pid)
 /** Every lab namespace is named `ll-<run>-<worker pid>-<n>-<a|b>`. */
 export const NAMESPACE_PATTERN = /^ll-(\d+)-(\d+)-(\d+)-[ab]$/
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 /** 10.88.N.0/24: private (RFC 1918) and unused on this host; N counts labs. */
 const SUBNET_PREFIX = '10.88'
@@ -47,19 +49,6 @@ export interface Lab {
   unblockUdp(ns: string): Promise<void>
   /** Stop every process, delete both namespaces and the directory. Safe to call twice. */
   teardown(): Promise<void>
-}
-
-/** Kill every process still inside `ns`, then delete it. Missing namespaces are fine. */
-export async function deleteNamespace (ns: string): Promise<void> {
-  const pids = await exec('ip', ['netns', 'pids', ns], { allowFailure: true })
-  for (const pid of pids.split(/\s+/).filter((word) => /^\d+$/.test(word))) {
-    try {
-      process.kill(Number(pid), 'SIGKILL')
-    } catch {
-      // Already gone.
-    }
-  }
-  await exec('ip', ['netns', 'del', ns], { allowFailure: true })
 }
 
 /** Names of the namespaces that exist now and match `pattern`. */
@@ -117,23 +106,20 @@ const UDP_BLOCK_RULES = `table inet lifeline {
 }
 `
 
-class NetnsLab implements Lab {
+class NetnsLab extends NamespaceGroup implements Lab {
   readonly nsA: string
   readonly nsB: string
   readonly ipA: string
   readonly ipB: string
-  readonly dir: string
-  private readonly processes: LabProcess[] = []
-  private tornDown = false
 
   constructor (id: number, dir: string) {
+    super(dir)
     const base = `ll-${RUN_ID}-${process.pid}-${id}`
     const subnet = `${SUBNET_PREFIX}.${(id % SUBNETS) + 1}`
     this.nsA = `${base}-a`
     this.nsB = `${base}-b`
     this.ipA = `${subnet}.1`
     this.ipB = `${subnet}.2`
-    this.dir = dir
   }
 
   async create (): Promise<void> {
@@ -154,26 +140,6 @@ class NetnsLab implements Lab {
     }
   }
 
-  spawnIn (ns: string, name: string, command: string, args: string[]): LabProcess {
-    this.assertOwn(ns)
-    const child = new LabProcess(name, 'ip', ['netns', 'exec', ns, command, ...args])
-    this.processes.push(child)
-    return child
-  }
-
-  async execIn (ns: string, command: string, args: string[], input?: string): Promise<string> {
-    this.assertOwn(ns)
-    return exec('ip', ['netns', 'exec', ns, command, ...args], input === undefined ? {} : { input })
-  }
-
-  async chromiumIn (ns: string): Promise<string> {
-    this.assertOwn(ns)
-    const path = join(this.dir, `chromium-${ns}.sh`)
-    await writeFile(path, `#!/bin/sh\nexec ip netns exec ${ns} ${CHROMIUM} "$@"\n`)
-    await chmod(path, 0o755)
-    return path
-  }
-
   async blockUdp (ns: string): Promise<void> {
     await this.unblockUdp(ns)
     await this.execIn(ns, 'nft', ['-f', '-'], UDP_BLOCK_RULES)
@@ -187,38 +153,14 @@ class NetnsLab implements Lab {
     }
   }
 
-  async teardown (): Promise<void> {
-    if (this.tornDown) {
-      return
-    }
-    this.tornDown = true
-    // Every step runs even when an earlier one failed; the first error is reported.
-    const results = await Promise.allSettled(this.processes.map(async (child) => { await child.stop() }))
-    results.push(...await Promise.allSettled([deleteNamespace(this.nsA), deleteNamespace(this.nsB)]))
-    results.push(...await Promise.allSettled([rm(this.dir, { recursive: true, force: true })]))
-    const failure = results.find((result) => result.status === 'rejected')
-    if (failure !== undefined) {
-      throw failure.reason
-    }
-  }
-
-  private assertOwn (ns: string): void {
-    if (ns !== this.nsA && ns !== this.nsB) {
-      throw new Error(`${ns} is not a namespace of this lab (${this.nsA}, ${this.nsB})`)
-    }
+  protected namespaces (): string[] {
+    return [this.nsA, this.nsB]
   }
 }
 
-/** Create a fresh lab. On failure everything made so far is removed again. */
+/** Create a fresh lab. */
 export async function createLab (): Promise<Lab> {
   labCount += 1
   const dir = await mkdtemp(join(tmpdir(), 'lifeline-lab-'))
-  const lab = new NetnsLab(labCount, dir)
-  try {
-    await lab.create()
-  } catch (err) {
-    await lab.teardown()
-    throw err
-  }
-  return lab
+  return buildLab(new NetnsLab(labCount, dir))
 }

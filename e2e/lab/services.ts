@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { chromium } from '@playwright/test'
 import type { Browser } from '@playwright/test'
 import type { LabProcess } from './exec.js'
+import type { NamespaceGroup } from './namespace-group.js'
 import type { Lab } from './netns.js'
 
 /**
@@ -38,7 +39,7 @@ export const RELAY_PORT = 4001
 export const SITE_PORT = 8080
 
 /** Startup of a Node process inside a namespace, including a cold module cache. */
-const PROCESS_READY_TIMEOUT_MS = 20_000
+export const PROCESS_READY_TIMEOUT_MS = 20_000
 
 /**
  * Always passed to Chromium. mDNS hiding is off so host candidates carry the veth
@@ -61,12 +62,40 @@ export interface RelayHandle {
   readonly process: LabProcess
 }
 
-async function requireFile (path: string, hint: string): Promise<void> {
+export async function requireFile (path: string, hint: string): Promise<void> {
   try {
     await access(path)
   } catch {
     throw new Error(`${path} is missing: ${hint}`)
   }
+}
+
+/** The part of a lab the services need: a way to run processes and Chromium in a namespace. */
+type Host = Pick<NamespaceGroup, 'spawnIn' | 'chromiumIn'>
+
+/** Start the relay CLI in `ns`, listening on `ip:port`, and wait for its ws multiaddr. */
+export async function spawnRelay (host: Host, ns: string, ip: string, port: number, keyFile: string, name = 'relay'): Promise<RelayHandle> {
+  await requireFile(RELAY_CLI, 'build it with `pnpm -r --filter "./packages/*" run build`')
+  const child = host.spawnIn(ns, name, process.execPath, [RELAY_CLI, '--host', ip, '--port', String(port), '--key', keyFile])
+  const line = await child.waitForLine(/^\/ip4\/\S+\/tcp\/\d+\/ws\/p2p\/\S+$/, PROCESS_READY_TIMEOUT_MS)
+  return { multiaddr: line.trim(), process: child }
+}
+
+/** Serve `root` from `ns` on `ip:port`; resolves to the base URL browsers load. */
+export async function serveSite (host: Host, ns: string, ip: string, port: number, root: string = HARNESS_DIR): Promise<string> {
+  await requireFile(join(root, 'index.html'), 'build the harness with `pnpm --filter @lifeline/e2e build`')
+  const child = host.spawnIn(ns, 'site', process.execPath, [STATIC_SERVER, root, ip, String(port)])
+  await child.waitForLine(/^listening /, PROCESS_READY_TIMEOUT_MS)
+  return `http://${ip}:${port}/`
+}
+
+/** Launch a headless Chromium whose network is namespace `ns`. */
+export async function launchChromium (host: Host, ns: string): Promise<Browser> {
+  return chromium.launch({
+    executablePath: await host.chromiumIn(ns),
+    args: CHROMIUM_FLAGS,
+    headless: true
+  })
 }
 
 export interface RelayOptions {
@@ -80,29 +109,15 @@ export interface RelayOptions {
 
 /** Start the relay CLI inside namespace A and wait for its ws multiaddr. */
 export async function startRelay (lab: Lab, options: RelayOptions = {}): Promise<RelayHandle> {
-  await requireFile(RELAY_CLI, 'build it with `pnpm -r --filter ./packages/** run build`')
-  const port = options.port ?? RELAY_PORT
-  const keyFile = options.keyFile ?? join(lab.dir, 'relay.key')
-  const child = lab.spawnIn(lab.nsA, options.name ?? 'relay', process.execPath, [
-    RELAY_CLI, '--host', lab.ipA, '--port', String(port), '--key', keyFile
-  ])
-  const line = await child.waitForLine(/^\/ip4\/\S+\/tcp\/\d+\/ws\/p2p\/\S+$/, PROCESS_READY_TIMEOUT_MS)
-  return { multiaddr: line.trim(), process: child }
+  return spawnRelay(lab, lab.nsA, lab.ipA, options.port ?? RELAY_PORT, options.keyFile ?? join(lab.dir, 'relay.key'), options.name)
 }
 
 /** Serve `root` from namespace A; resolves to the base URL both browsers load. */
 export async function startSite (lab: Lab, root: string = HARNESS_DIR): Promise<string> {
-  await requireFile(join(root, 'index.html'), 'build the harness with `pnpm --filter @lifeline/e2e build`')
-  const child = lab.spawnIn(lab.nsA, 'site', process.execPath, [STATIC_SERVER, root, lab.ipA, String(SITE_PORT)])
-  await child.waitForLine(/^listening /, PROCESS_READY_TIMEOUT_MS)
-  return `http://${lab.ipA}:${SITE_PORT}/`
+  return serveSite(lab, lab.nsA, lab.ipA, SITE_PORT, root)
 }
 
 /** Launch a headless Chromium whose network is namespace `ns`. */
 export async function launchBrowserIn (lab: Lab, ns: string): Promise<Browser> {
-  return chromium.launch({
-    executablePath: await lab.chromiumIn(ns),
-    args: CHROMIUM_FLAGS,
-    headless: true
-  })
+  return launchChromium(lab, ns)
 }

@@ -12,11 +12,11 @@
  * table (nat-rules.ts) that `setNat()` swaps, flushing conntrack. Needs root,
  * iproute2, nftables and conntrack.
  */
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { LabProcess, exec } from '../lab/exec.js'
-import { deleteNamespace } from '../lab/netns.js'
+import { exec } from '../lab/exec.js'
+import { NamespaceGroup, buildLab } from '../lab/namespace-group.js'
 import { METER_COUNTER, METER_TABLE, meterRuleset, natRuleset } from './nat-rules.js'
 import type { NatMode, RouterAddressing } from './nat-rules.js'
 
@@ -29,7 +29,6 @@ type Role = typeof ROLES[number]
 /** Every NAT lab namespace is named `nl-<run>-<worker pid>-<n>-<role>`. */
 export const NAMESPACE_PATTERN = /^nl-(\d+)-(\d+)-(\d+)-(pub|relay|ra|rb|la|lb)$/
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 /** TEST-NET-2 (RFC 5737): documentation addresses, routed nowhere. */
 export const PUBLIC_PREFIX_LENGTH = 24
@@ -52,19 +51,20 @@ const SIDES: Record<Side, SideAddressing> = {
 
 let labCount = 0
 
-export class NatLab {
+export class NatLab extends NamespaceGroup {
   readonly relayIp = RELAY_IP
   readonly relayAltIp = RELAY_ALT_IP
-  /** A temporary directory removed at teardown (key file, coturn config, wrappers). */
-  readonly dir: string
   private readonly base: string
-  private readonly processes: LabProcess[] = []
   private readonly modes: Partial<Record<Side, NatMode>> = {}
-  private tornDown = false
 
+  /** `dir` is removed at teardown (key file, coturn config, wrappers). */
   constructor (id: number, dir: string) {
+    super(dir)
     this.base = `nl-${RUN_ID}-${process.pid}-${id}`
-    this.dir = dir
+  }
+
+  protected namespaces (): string[] {
+    return ROLES.map((role) => this.ns(role))
   }
 
   ns (role: Role): string {
@@ -129,29 +129,6 @@ export class NatLab {
     await this.execIn(this.relayNs, 'nft', ['-f', '-'], meterRuleset())
   }
 
-  /** Start a long-running process inside a namespace; stopped at teardown. */
-  spawnIn (ns: string, name: string, command: string, args: string[]): LabProcess {
-    this.assertOwn(ns)
-    const child = new LabProcess(name, 'ip', ['netns', 'exec', ns, command, ...args])
-    this.processes.push(child)
-    return child
-  }
-
-  /** Run a command to completion inside a namespace. */
-  async execIn (ns: string, command: string, args: string[], input?: string): Promise<string> {
-    this.assertOwn(ns)
-    return exec('ip', ['netns', 'exec', ns, command, ...args], input === undefined ? {} : { input })
-  }
-
-  /** An executable that runs Chromium inside `ns`, for Playwright's `executablePath`. */
-  async chromiumIn (ns: string): Promise<string> {
-    this.assertOwn(ns)
-    const path = join(this.dir, `chromium-${ns}.sh`)
-    await writeFile(path, `#!/bin/sh\nexec ip netns exec ${ns} ${CHROMIUM} "$@"\n`)
-    await chmod(path, 0o755)
-    return path
-  }
-
   /**
    * Give `side`'s router the NAT behaviour `mode`, then forget every tracked flow on
    * it, so no mapping or filter decision from the previous mode survives.
@@ -187,22 +164,6 @@ export class NatLab {
     await this.execIn(this.relayNs, 'nft', ['reset', 'counter', 'inet', METER_TABLE, METER_COUNTER])
   }
 
-  /** Stop every process, delete every namespace and the directory. Safe to call twice. */
-  async teardown (): Promise<void> {
-    if (this.tornDown) {
-      return
-    }
-    this.tornDown = true
-    // Every step runs even when an earlier one failed; the first error is reported.
-    const results = await Promise.allSettled(this.processes.map(async (child) => { await child.stop() }))
-    results.push(...await Promise.allSettled(ROLES.map(async (role) => { await deleteNamespace(this.ns(role)) })))
-    results.push(...await Promise.allSettled([rm(this.dir, { recursive: true, force: true })]))
-    const failure = results.find((result) => result.status === 'rejected')
-    if (failure !== undefined) {
-      throw failure.reason
-    }
-  }
-
   /** A veth from the bridge into `ns`, with `ip` on the far end. */
   private async plugIntoBridge (bridgePort: string, ns: string, dev: string, ip: string): Promise<void> {
     const pub = this.ns('pub')
@@ -212,24 +173,11 @@ export class NatLab {
     await exec('ip', ['-n', ns, 'addr', 'add', `${ip}/${PUBLIC_PREFIX_LENGTH}`, 'dev', dev])
     await exec('ip', ['-n', ns, 'link', 'set', dev, 'up'])
   }
-
-  private assertOwn (ns: string): void {
-    if (!ROLES.some((role) => this.ns(role) === ns)) {
-      throw new Error(`${ns} is not a namespace of this lab (${this.base}-*)`)
-    }
-  }
 }
 
-/** Create a fresh NAT lab. On failure everything made so far is removed again. */
+/** Create a fresh NAT lab. */
 export async function createNatLab (): Promise<NatLab> {
   labCount += 1
   const dir = await mkdtemp(join(tmpdir(), 'lifeline-natlab-'))
-  const lab = new NatLab(labCount, dir)
-  try {
-    await lab.create()
-  } catch (err) {
-    await lab.teardown()
-    throw err
-  }
-  return lab
+  return buildLab(new NatLab(labCount, dir))
 }

@@ -43,6 +43,12 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
   private readonly node: Libp2pNode
   private readonly pool: RelayPool
   private readonly linkStates = new Map<string, LinkState>()
+  /**
+   * Deadline signals of calls under way. Holding them keeps a caller's
+   * `AbortSignal.timeout()` alive until it fires: a browser may collect a signal nothing
+   * else references, and the call would then wait for ever.
+   */
+  private readonly inFlight = new Set<AbortSignal>()
   /** Connections a link stream is being opened on. */
   private readonly attaching = new Set<string>()
   private readonly log: Logger
@@ -106,6 +112,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
 
   async online (options: AbortOptions = {}): Promise<void> {
     const limit = deadline(options, DEFAULT_ONLINE_TIMEOUT_MS, 'Waiting for a relay reservation')
+    this.inFlight.add(limit.signal)
     try {
       await waitFor(this.changed, 'change', () => {
         if (!this.started) {
@@ -120,6 +127,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
       throw err
     } finally {
       limit.clear()
+      this.inFlight.delete(limit.signal)
     }
   }
 
@@ -156,6 +164,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     const routes = this.createRoutes(state.link, remote)
     state.routes = routes
     const limit = deadline(options, DEFAULT_CONNECT_TIMEOUT_MS, `Connecting to ${peerId}`)
+    this.inFlight.add(limit.signal)
     try {
       await routes.connect(limit.signal, options)
       await state.link.ready({ signal: limit.signal })
@@ -165,6 +174,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
       throw isLifelineError(err) ? err : abortError(limit.signal, `Connecting to ${peerId}`)
     } finally {
       limit.clear()
+      this.inFlight.delete(limit.signal)
     }
     routes.start()
     return state.link
