@@ -9,6 +9,7 @@ import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 import {
   DIRECT_RETRY_BASE_MS,
   DIRECT_RETRY_MAX_MS,
+  RELAY_DIAL_TIMEOUT_MS,
   ROUTE_BACKOFF_BASE_MS,
   ROUTE_BACKOFF_MAX_MS,
   ROUTE_CHECK_INTERVAL_MS,
@@ -165,7 +166,8 @@ export class LinkRoutes {
         return !used.has(id) && !this.dialing.has(id) && (this.backoff.get(id)?.retryAt ?? 0) <= now
       })
       if (relay !== undefined) {
-        this.dialRoute(relay, this.stopped.signal).catch((err: unknown) => {
+        const signal = AbortSignal.any([this.stopped.signal, AbortSignal.timeout(RELAY_DIAL_TIMEOUT_MS)])
+        this.dialRoute(relay, signal).catch((err: unknown) => {
           this.components.log('route via %s failed - %e', relay.text, err)
         })
       }
@@ -219,14 +221,14 @@ export class LinkRoutes {
     this.upgrade = upgrade
     try {
       const connection = await upgrade.run()
-      if (connection !== undefined && !this.link.closed && !this.link.hasPathOn(connection)) {
-        this.components.attachDirect(connection)
-      }
       if (connection === undefined) {
         this.directFailures++
         this.directRetryAt = Date.now() + backoffDelay(this.directFailures, { baseMs: DIRECT_RETRY_BASE_MS, maxMs: DIRECT_RETRY_MAX_MS })
-      } else {
-        this.directFailures = 0
+        return
+      }
+      this.directFailures = 0
+      if (!this.link.closed && !this.link.hasPathOn(connection)) {
+        this.components.attachDirect(connection)
       }
     } finally {
       this.upgrade = undefined
