@@ -72,7 +72,7 @@ async function main (): Promise<void> {
   try {
     await run(command.config)
   } catch (err: unknown) {
-    if (isRelayError(err, 'KEY_FILE_INVALID')) {
+    if (isRelayError(err)) {
       fail(err.message, EXIT_USAGE)
     } else {
       fail(`cannot start: ${err instanceof Error ? err.message : String(err)}`, EXIT_FAILURE)

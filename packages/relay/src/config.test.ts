@@ -36,7 +36,8 @@ describe('parseCommandLine', () => {
       reservationTtlSeconds: DEFAULT_RESERVATION_TTL_SECONDS,
       maxCircuitsPerPeer: DEFAULT_MAX_CIRCUITS_PER_PEER,
       maxCircuitBytes: undefined,
-      maxCircuitSeconds: undefined
+      maxCircuitSeconds: undefined,
+      allowPeersFile: undefined
     })
     expect(configOf([])).toEqual(defaultRelayConfig())
     expect(DEFAULT_HOST).toBe('127.0.0.1')
@@ -59,6 +60,11 @@ describe('parseCommandLine', () => {
       maxCircuitBytes: 1048576n,
       maxCircuitSeconds: 300
     })
+  })
+
+  it('reads the allowed-peers file from a flag or the environment', () => {
+    expect(configOf(['--allow-peers', 'peers.txt']).allowPeersFile).toBe('peers.txt')
+    expect(configOf([], { LIFELINE_RELAY_ALLOW_PEERS: 'env.txt' }).allowPeersFile).toBe('env.txt')
   })
 
   it('accepts --flag=value as well as --flag value', () => {

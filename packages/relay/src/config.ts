@@ -30,6 +30,8 @@ export interface RelayConfig {
   maxCircuitBytes: bigint | undefined
   /** Seconds one circuit may stay open; undefined means unlimited. */
   maxCircuitSeconds: number | undefined
+  /** File of peer IDs allowed to use the relay (see allowlist.ts); undefined lets anyone in. */
+  allowPeersFile: string | undefined
 }
 
 export type CliCommand =
@@ -48,7 +50,8 @@ export function defaultRelayConfig (): RelayConfig {
     reservationTtlSeconds: DEFAULT_RESERVATION_TTL_SECONDS,
     maxCircuitsPerPeer: DEFAULT_MAX_CIRCUITS_PER_PEER,
     maxCircuitBytes: undefined,
-    maxCircuitSeconds: undefined
+    maxCircuitSeconds: undefined,
+    allowPeersFile: undefined
   }
 }
 
@@ -101,6 +104,10 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   },
   '--max-circuit-seconds': {
     apply: (config, value, source) => { config.maxCircuitSeconds = parseInteger(value, source, 1, MAX_TIMER_SECONDS) }
+  },
+  '--allow-peers': {
+    env: 'LIFELINE_RELAY_ALLOW_PEERS',
+    apply: (config, value) => { config.allowPeersFile = value }
   }
 }
 
@@ -185,6 +192,8 @@ Options:
   --max-circuits N          circuits one peer may have open at once, per direction (default ${DEFAULT_MAX_CIRCUITS_PER_PEER})
   --max-circuit-bytes B     bytes one circuit may carry (default: unlimited)
   --max-circuit-seconds S   seconds one circuit may stay open (default: unlimited)
+  --allow-peers FILE        only these peers (one peer ID per line) may connect, reserve
+                            and relay (env LIFELINE_RELAY_ALLOW_PEERS, default: anyone)
   -h, --help                print this help
 
 Logging: DEBUG=lifeline:relay* (add libp2p:* for libp2p's own logs), on stderr.

@@ -13,6 +13,7 @@ import { isIPv6 } from 'node:net'
 import {
   INBOUND_CONNECTION_THRESHOLD, LOG_NAMESPACE, MAX_CONNECTIONS, MAX_INCOMING_PENDING_CONNECTIONS
 } from './constants.js'
+import { loadAllowlist } from './allowlist.js'
 import { loadOrCreateKey } from './key.js'
 import { circuitRelayServerInit } from './server-init.js'
 import type { RelayConfig } from './config.js'
@@ -37,6 +38,7 @@ export interface Relay {
  */
 export async function createRelay (config: RelayConfig): Promise<Relay> {
   const { privateKey, created } = await loadOrCreateKey(config.keyFile)
+  const allowed = config.allowPeersFile === undefined ? undefined : await loadAllowlist(config.allowPeersFile)
   const ipFamily = isIPv6(config.host) ? 'ip6' : 'ip4'
 
   const node = await createLibp2p({
@@ -55,7 +57,9 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
     },
     // Peers on private networks (a LAN, a test machine) are legitimate users of a relay
     connectionGater: {
-      denyDialMultiaddr: () => false
+      denyDialMultiaddr: () => false,
+      // the remote's identity is proven by Noise by now; unlisted peers get nothing
+      denyInboundEncryptedConnection: (peer) => allowed !== undefined && !allowed.has(peer.toString())
     },
     services: {
       identify: identify(),

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createPeer, type Link, type Peer, type PeerInit, type RelayStatus } from '../src/index.js'
 import { startRelay, type RelayProcess } from './relay-process.js'
@@ -81,6 +84,26 @@ describe('the relay pool', () => {
     await expect.poll(() => relayState(peer, r1)?.reservationExpiresAt ?? 0, { timeout: 6000 }).toBeGreaterThan(first)
     expect(Date.now()).toBeLessThan(first)
     expect(relayState(peer, r1)?.state).toBe('reserved')
+  })
+})
+
+describe('a relay that requires authorisation', () => {
+  it('serves the peers it lists and refuses every other one', async () => {
+    const listed = await createPeer({ relays: ['/ip4/127.0.0.1/tcp/1/ws/p2p/12D3KooWHFrmLWTTDD4NodngtRMEVYtDGW3mcpGXNzJZeRTMM4Aw'] })
+    const file = join(mkdtempSync(join(tmpdir(), 'allow-')), 'peers.txt')
+    writeFileSync(file, `# the only peer allowed\n${listed.peerId}\n`)
+    const [relay] = await relaysUp(1, ['--allow-peers', file])
+    if (relay === undefined) throw new Error('relay missing')
+    const allowed = await startPeer({ relays: [relay.multiaddr], privateKey: listed.exportPrivateKey() })
+    expect(allowed.peerId).toBe(listed.peerId)
+    expect(relayState(allowed, relay)?.state).toBe('reserved')
+
+    const stranger = await createPeer({ relays: [relay.multiaddr], allowPrivateAddresses: true, direct: false })
+    peers.push(stranger)
+    await stranger.start()
+    await expect(stranger.online({ signal: AbortSignal.timeout(3000) })).rejects.toMatchObject({ code: 'RELAY_UNREACHABLE' })
+    expect(relayState(stranger, relay)?.state).toBe('down')
+    await expect(stranger.connect(allowed.peerId, { signal: AbortSignal.timeout(3000) })).rejects.toMatchObject({ code: 'RELAY_UNREACHABLE' })
   })
 })
 
