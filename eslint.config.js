@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/dist-harness/**', '**/node_modules/**', 'e2e/test-results/**', 'e2e/playwright-report/**', '**/*.js', '**/*.mjs']
+    ignores: ['**/dist/**', '**/pb/*.ts', '**/dist-harness/**', '**/node_modules/**', 'e2e/test-results/**', 'e2e/playwright-report/**', '**/*.js', '**/*.mjs']
   },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { defaultRelayConfig, parseCommandLine, type RelayConfig } from './config.js'
 import {
-  DEFAULT_HOST, DEFAULT_KEY_FILE, DEFAULT_MAX_CIRCUITS_PER_PEER, DEFAULT_MAX_RESERVATIONS,
-  DEFAULT_PORT, DEFAULT_RESERVATION_TTL_SECONDS
+  DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES, DEFAULT_CONNECTION_RATE, DEFAULT_CONNECTION_RATE_PER_SOURCE,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_KEY_FILE,
+  DEFAULT_MAX_CIRCUITS_PER_PEER, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
+  DEFAULT_MAX_PENDING_CONNECTIONS, DEFAULT_MAX_PENDING_PER_SOURCE, DEFAULT_MAX_RESERVATIONS,
+  DEFAULT_MAX_RESERVATIONS_PER_SOURCE, DEFAULT_PORT, DEFAULT_RESERVATION_TTL_SECONDS,
+  DEFAULT_UPGRADE_TIMEOUT_MS
 } from './constants.js'
 import { ConfigError, isRelayError } from './errors.js'
 
@@ -37,7 +41,18 @@ describe('parseCommandLine', () => {
       maxCircuitsPerPeer: DEFAULT_MAX_CIRCUITS_PER_PEER,
       maxCircuitBytes: undefined,
       maxCircuitSeconds: undefined,
-      allowPeersFile: undefined
+      allowPeersFile: undefined,
+      maxReservationsPerSource: DEFAULT_MAX_RESERVATIONS_PER_SOURCE,
+      maxConnections: DEFAULT_MAX_CONNECTIONS,
+      maxConnectionsPerSource: DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
+      connectionRate: DEFAULT_CONNECTION_RATE,
+      connectionRatePerSource: DEFAULT_CONNECTION_RATE_PER_SOURCE,
+      maxPendingConnections: DEFAULT_MAX_PENDING_CONNECTIONS,
+      maxPendingPerSource: DEFAULT_MAX_PENDING_PER_SOURCE,
+      upgradeTimeoutMs: DEFAULT_UPGRADE_TIMEOUT_MS,
+      handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+      circuitBufferBudgetBytes: DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES
     })
     expect(configOf([])).toEqual(defaultRelayConfig())
     expect(DEFAULT_HOST).toBe('127.0.0.1')
@@ -48,8 +63,13 @@ describe('parseCommandLine', () => {
       '--host', '0.0.0.0', '--port', '4500', '--key', '/tmp/k',
       '--announce', '/dns4/relay.example.com/tcp/443/wss', '--announce', '/ip4/203.0.113.7/tcp/4001/ws',
       '--max-reservations', '10', '--reservation-ttl', '600', '--max-circuits', '8',
-      '--max-circuit-bytes', '1048576', '--max-circuit-seconds', '300'
+      '--max-circuit-bytes', '1048576', '--max-circuit-seconds', '300',
+      '--max-reservations-per-ip', '3', '--max-connections', '100', '--max-connections-per-ip', '4',
+      '--connection-rate', '50', '--connection-rate-per-ip', '5', '--max-pending', '20', '--max-pending-per-ip', '6',
+      '--upgrade-timeout-ms', '1500', '--handshake-timeout-ms', '2500', '--idle-timeout-ms', '3500',
+      '--circuit-buffer-budget', '1048576'
     ])).toEqual({
+      ...defaultRelayConfig(),
       host: '0.0.0.0',
       port: 4500,
       keyFile: '/tmp/k',
@@ -58,7 +78,18 @@ describe('parseCommandLine', () => {
       reservationTtlSeconds: 600,
       maxCircuitsPerPeer: 8,
       maxCircuitBytes: 1048576n,
-      maxCircuitSeconds: 300
+      maxCircuitSeconds: 300,
+      maxReservationsPerSource: 3,
+      maxConnections: 100,
+      maxConnectionsPerSource: 4,
+      connectionRate: 50,
+      connectionRatePerSource: 5,
+      maxPendingConnections: 20,
+      maxPendingPerSource: 6,
+      upgradeTimeoutMs: 1500,
+      handshakeTimeoutMs: 2500,
+      idleTimeoutMs: 3500,
+      circuitBufferBudgetBytes: 1048576
     })
   })
 

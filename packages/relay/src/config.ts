@@ -6,8 +6,12 @@
 import { isIP } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
-  DEFAULT_HOST, DEFAULT_KEY_FILE, DEFAULT_MAX_CIRCUITS_PER_PEER, DEFAULT_MAX_RESERVATIONS,
-  DEFAULT_PORT, DEFAULT_RESERVATION_TTL_SECONDS, MAX_TIMER_MS, UNLIMITED_DATA_BYTES
+  DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES, DEFAULT_CONNECTION_RATE, DEFAULT_CONNECTION_RATE_PER_SOURCE,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_KEY_FILE,
+  DEFAULT_MAX_CIRCUITS_PER_PEER, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
+  DEFAULT_MAX_PENDING_CONNECTIONS, DEFAULT_MAX_PENDING_PER_SOURCE, DEFAULT_MAX_RESERVATIONS,
+  DEFAULT_MAX_RESERVATIONS_PER_SOURCE, DEFAULT_PORT, DEFAULT_RESERVATION_TTL_SECONDS,
+  DEFAULT_UPGRADE_TIMEOUT_MS, MAX_TIMER_MS, UNLIMITED_DATA_BYTES
 } from './constants.js'
 import { ConfigError } from './errors.js'
 
@@ -32,6 +36,28 @@ export interface RelayConfig {
   maxCircuitSeconds: number | undefined
   /** File of peer IDs allowed to use the relay (see allowlist.ts); undefined lets anyone in. */
   allowPeersFile: string | undefined
+  /** Reservations one source (IPv4 address, IPv6 /64) may hold. @default DEFAULT_MAX_RESERVATIONS_PER_SOURCE */
+  maxReservationsPerSource: number
+  /** Connections open at once. @default DEFAULT_MAX_CONNECTIONS */
+  maxConnections: number
+  /** Connections one source may hold. @default DEFAULT_MAX_CONNECTIONS_PER_SOURCE */
+  maxConnectionsPerSource: number
+  /** New connections a second, all sources. @default DEFAULT_CONNECTION_RATE */
+  connectionRate: number
+  /** New connections a second from one source. @default DEFAULT_CONNECTION_RATE_PER_SOURCE */
+  connectionRatePerSource: number
+  /** Connections in their handshake at once. @default DEFAULT_MAX_PENDING_CONNECTIONS */
+  maxPendingConnections: number
+  /** Connections in their handshake from one source. @default DEFAULT_MAX_PENDING_PER_SOURCE */
+  maxPendingPerSource: number
+  /** TCP accept to WebSocket upgrade. @default DEFAULT_UPGRADE_TIMEOUT_MS */
+  upgradeTimeoutMs: number
+  /** WebSocket upgrade to libp2p connection. @default DEFAULT_HANDSHAKE_TIMEOUT_MS */
+  handshakeTimeoutMs: number
+  /** A connection with no reservation and no circuit is closed after this. @default DEFAULT_IDLE_TIMEOUT_MS */
+  idleTimeoutMs: number
+  /** Bytes all circuits may buffer at once; sets how many circuits may be open. @default DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES */
+  circuitBufferBudgetBytes: number
 }
 
 export type CliCommand =
@@ -51,7 +77,18 @@ export function defaultRelayConfig (): RelayConfig {
     maxCircuitsPerPeer: DEFAULT_MAX_CIRCUITS_PER_PEER,
     maxCircuitBytes: undefined,
     maxCircuitSeconds: undefined,
-    allowPeersFile: undefined
+    allowPeersFile: undefined,
+    maxReservationsPerSource: DEFAULT_MAX_RESERVATIONS_PER_SOURCE,
+    maxConnections: DEFAULT_MAX_CONNECTIONS,
+    maxConnectionsPerSource: DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
+    connectionRate: DEFAULT_CONNECTION_RATE,
+    connectionRatePerSource: DEFAULT_CONNECTION_RATE_PER_SOURCE,
+    maxPendingConnections: DEFAULT_MAX_PENDING_CONNECTIONS,
+    maxPendingPerSource: DEFAULT_MAX_PENDING_PER_SOURCE,
+    upgradeTimeoutMs: DEFAULT_UPGRADE_TIMEOUT_MS,
+    handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+    circuitBufferBudgetBytes: DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES
   }
 }
 
@@ -108,7 +145,26 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   '--allow-peers': {
     env: 'LIFELINE_RELAY_ALLOW_PEERS',
     apply: (config, value) => { config.allowPeersFile = value }
-  }
+  },
+  '--max-reservations-per-ip': integerOption('maxReservationsPerSource', 1),
+  '--max-connections': integerOption('maxConnections', 1),
+  '--max-connections-per-ip': integerOption('maxConnectionsPerSource', 1),
+  '--connection-rate': integerOption('connectionRate', 1),
+  '--connection-rate-per-ip': integerOption('connectionRatePerSource', 1),
+  '--max-pending': integerOption('maxPendingConnections', 1),
+  '--max-pending-per-ip': integerOption('maxPendingPerSource', 1),
+  '--upgrade-timeout-ms': integerOption('upgradeTimeoutMs', 1, MAX_TIMER_MS),
+  '--handshake-timeout-ms': integerOption('handshakeTimeoutMs', 1, MAX_TIMER_MS),
+  '--idle-timeout-ms': integerOption('idleTimeoutMs', 1, MAX_TIMER_MS),
+  '--circuit-buffer-budget': integerOption('circuitBufferBudgetBytes', 1)
+}
+
+type IntegerField = {
+  [K in keyof RelayConfig]: RelayConfig[K] extends number ? K : never
+}[keyof RelayConfig]
+
+function integerOption (field: IntegerField, min: number, max?: number): OptionSpec {
+  return { apply: (config, value, source) => { config[field] = parseInteger(value, source, min, max) } }
 }
 
 /**
@@ -194,6 +250,21 @@ Options:
   --max-circuit-seconds S   seconds one circuit may stay open (default: unlimited)
   --allow-peers FILE        only these peers (one peer ID per line) may connect, reserve
                             and relay (env LIFELINE_RELAY_ALLOW_PEERS, default: anyone)
+
+Limits per source ("ip": an IPv4 address or an IPv6 /64) and in total; see the
+README's security model for the reason behind each default:
+  --max-reservations-per-ip N   reservations one source may hold (default ${DEFAULT_MAX_RESERVATIONS_PER_SOURCE})
+  --max-connections N           connections open at once (default ${DEFAULT_MAX_CONNECTIONS})
+  --max-connections-per-ip N    connections one source may hold (default ${DEFAULT_MAX_CONNECTIONS_PER_SOURCE})
+  --connection-rate N           new connections a second (default ${DEFAULT_CONNECTION_RATE})
+  --connection-rate-per-ip N    new connections a second from one source (default ${DEFAULT_CONNECTION_RATE_PER_SOURCE})
+  --max-pending N               connections in their handshake (default ${DEFAULT_MAX_PENDING_CONNECTIONS})
+  --max-pending-per-ip N        connections in their handshake from one source (default ${DEFAULT_MAX_PENDING_PER_SOURCE})
+  --upgrade-timeout-ms MS       TCP accept to WebSocket upgrade (default ${DEFAULT_UPGRADE_TIMEOUT_MS})
+  --handshake-timeout-ms MS     WebSocket upgrade to libp2p connection (default ${DEFAULT_HANDSHAKE_TIMEOUT_MS})
+  --idle-timeout-ms MS          close a connection with no reservation or circuit (default ${DEFAULT_IDLE_TIMEOUT_MS})
+  --circuit-buffer-budget B     bytes all circuits may buffer; sets the circuit cap
+                                (default ${DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES})
   -h, --help                print this help
 
 Logging: DEBUG=lifeline:relay* (add libp2p:* for libp2p's own logs), on stderr.

@@ -19,10 +19,19 @@ export const DEFAULT_KEY_FILE = './relay.key'
 export const KEY_FILE_MODE = 0o600
 
 /**
- * libp2p's default is 15 reservations, sized for a node that relays as a side job.
- * A Lifeline relay is a dedicated, always-on fallback for every peer behind it.
+ * Reservations held at once over the whole relay. Each costs one connection and a
+ * few KiB (measured by `pnpm bench:relay`: see the relay README); 10,000 fit in well
+ * under 1 GiB. libp2p's default of 15 is for a node that relays as a side job.
  */
-export const DEFAULT_MAX_RESERVATIONS = 1024
+export const DEFAULT_MAX_RESERVATIONS = 10_000
+
+/**
+ * Reservations one source (IPv4 address or IPv6 /64) may hold. Carrier-grade NATs
+ * put from tens to a few hundred subscribers behind one address (RFC 6888 port
+ * blocks of 512-2048 ports); 128 lets that many users of one app in, while one host
+ * with throwaway identities takes at most 1.3 % of the relay.
+ */
+export const DEFAULT_MAX_RESERVATIONS_PER_SOURCE = 128
 
 /**
  * Two hours, the same as libp2p and the Circuit Relay v2 spec's examples; clients
@@ -58,17 +67,129 @@ export const UNLIMITED_DURATION_MS = MAX_TIMER_MS
  */
 export const UNLIMITED_DATA_BYTES = 2n ** 64n - 1n
 
-/** Every connected peer holds one connection; libp2p's default of 300 would cap the relay at 300 peers. */
-export const MAX_CONNECTIONS = 4096
+// ---- Admission: what a source may open (guard/source-limits.ts) ----
 
 /**
- * libp2p refuses a host that opens more than 5 connections a second. Many peers
- * share one address behind carrier-grade NAT or in a test run, so allow more.
+ * Connections open at once. Every reserved peer holds one, and peers that only
+ * dial through the relay hold one each; the rest is headroom for them.
  */
-export const INBOUND_CONNECTION_THRESHOLD = 100
+export const DEFAULT_MAX_CONNECTIONS = 12_000
 
-/** Connections still in their handshake; libp2p's default of 10 is for a node, not a shared relay. */
-export const MAX_INCOMING_PENDING_CONNECTIONS = 256
+/** Connections one source may hold: one per peer, so the same CGNAT reasoning as reservations. */
+export const DEFAULT_MAX_CONNECTIONS_PER_SOURCE = 128
+
+/**
+ * New connections a second over the whole relay. A Noise handshake costs the relay
+ * about a millisecond of CPU (X25519 and Ed25519); 500 a second keeps a flood of
+ * handshakes to about half a core, and 10,000 peers reconnect after a restart in 20 s.
+ * Bursts of one second's worth are allowed.
+ */
+export const DEFAULT_CONNECTION_RATE = 500
+
+/**
+ * New connections a second from one source. A page opens one per relay and again
+ * only after losing it; 16 a second with a burst of a whole source's connection cap
+ * lets a CGNAT's users reconnect together and stops one host from taking the
+ * global rate.
+ */
+export const DEFAULT_CONNECTION_RATE_PER_SOURCE = 16
+
+/**
+ * Connections still in their handshake (TCP, HTTP upgrade, Noise, Yamux). A
+ * handshake takes a few round trips, so even at the full connection rate and a 300 ms
+ * RTT about 150 are in flight; 512 leaves room and caps the sockets a slowloris
+ * flood can hold before their deadlines close them.
+ */
+export const DEFAULT_MAX_PENDING_CONNECTIONS = 512
+
+/** Handshakes one source may have in flight: a CGNAT's burst of reconnects at a 300 ms RTT. */
+export const DEFAULT_MAX_PENDING_PER_SOURCE = 32
+
+/**
+ * libp2p's own connection manager caps sit above the relay's, so the listener's
+ * admission (which counts per source and says why) is what refuses.
+ */
+export const LIBP2P_CAP_HEADROOM = 1.25
+
+// ---- Deadlines: how long each stage of a connection may take (listen/) ----
+
+/**
+ * From TCP accept to a completed WebSocket upgrade: one HTTP request of a few
+ * hundred bytes. 10 s is many round trips on the worst mobile link; a slowloris
+ * client or a silent TCP socket is closed when it runs out.
+ */
+export const DEFAULT_UPGRADE_TIMEOUT_MS = 10_000
+
+/**
+ * From the WebSocket upgrade to an established libp2p connection: multistream-select,
+ * the three Noise messages and Yamux, about four round trips plus a few ms of CPU on
+ * each side. libp2p's own inbound upgrade timeout is 10 s; a stalled handshake holds
+ * a pending slot, so it gets the same.
+ */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000
+
+/**
+ * A connection that holds neither a reservation nor a circuit serves nobody. Peers
+ * reserve within a second or two of connecting, and the SDK's relay pool reserves
+ * right after its dial; a minute covers slow starts and a peer between circuits.
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000
+
+/** How often idle connections and expired reservations are looked for. */
+export const SWEEP_INTERVAL_MS = 5_000
+
+/**
+ * The whole HOP exchange: read one request, answer it, and for CONNECT open the
+ * destination's STOP stream and hear its answer (2-3 round trips). libp2p uses 30 s.
+ */
+export const HOP_TIMEOUT_MS = 30_000
+
+// ---- Sizes: what one connection and one circuit may hold ----
+
+/**
+ * Largest WebSocket message accepted. libp2p's WebSocket connection sends each
+ * buffer of a write as its own message, and past the handshake every buffer is
+ * part of one Noise transport message: at most 65535 bytes (the Noise spec's cap)
+ * plus its 2-byte length prefix. Measured with `DEBUG=lifeline:relay:sizes`
+ * during a 20 MB relayed transfer between Chromium and Node peers: see the README.
+ * `ws` accepts 100 MiB by default, buffered before the relay sees a byte.
+ */
+export const MAX_WS_MESSAGE_BYTES = 65_535 + 2
+
+/** An upgrade request is a few hundred bytes of headers; Node allows 16 KiB. */
+export const MAX_HTTP_HEADER_BYTES = 8 * 1024
+
+/**
+ * Outgoing bytes queued on one socket before the relay stops writing to it (and so
+ * pauses every circuit feeding it). 1 MiB is a few round trips at tens of MB/s.
+ */
+export const MAX_SOCKET_BUFFERED_BYTES = 1024 * 1024
+
+/**
+ * What one circuit may hold in the relay in each direction: the Yamux stream
+ * window (which is also the 256 KiB minimum the Yamux spec allows), kept from
+ * growing. When the receiving side is slow the relay stops granting window, so a
+ * sender can never push more than this ahead of its reader. It caps one circuit at
+ * window / RTT (256 KiB at 10 ms: 25 MB/s between relay and peer).
+ */
+export const CIRCUIT_WINDOW_BYTES = 256 * 1024
+
+/**
+ * Memory all circuits may hold at once, both directions: with the window above,
+ * 1 GiB allows 2048 circuits carrying data at once; a CONNECT beyond that is
+ * answered RESOURCE_LIMIT_EXCEEDED.
+ */
+export const DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES = 1024 * 1024 * 1024
+
+/**
+ * Yamux streams one connection may open on the relay: one HOP stream per circuit it
+ * opened (capped by --max-circuits) plus identify, ping and a reservation. Every
+ * stream may hold a window of data, so this bounds a connection's memory.
+ */
+export const STREAMS_PER_CONNECTION_HEADROOM = 8
+
+/** Largest HOP or STOP message: a peer ID and a few addresses, never kilobytes. */
+export const MAX_HOP_MESSAGE_BYTES = 4 * 1024
 
 /** The namespace for `DEBUG=lifeline:relay*`. */
 export const LOG_NAMESPACE = 'lifeline:relay'

@@ -1,22 +1,41 @@
 /**
  * A libp2p node that does one job: serve Circuit Relay v2 over WebSockets, so
- * browser peers can always reach each other through it.
+ * browser peers can always reach each other through it, and keep serving while
+ * someone attacks it. The parts follow a client's bytes in: `listen/` accepts
+ * sockets, `guard/` decides what each source may hold and when it must go,
+ * `serve/` grants reservations and splices circuits, `watch/` counts it all.
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
-import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
-import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
-import { isIPv6 } from 'node:net'
 import {
-  INBOUND_CONNECTION_THRESHOLD, LOG_NAMESPACE, MAX_CONNECTIONS, MAX_INCOMING_PENDING_CONNECTIONS
+  CIRCUIT_WINDOW_BYTES, HOP_TIMEOUT_MS, LIBP2P_CAP_HEADROOM, LOG_NAMESPACE, MAX_HOP_MESSAGE_BYTES,
+  MAX_HTTP_HEADER_BYTES, MAX_SOCKET_BUFFERED_BYTES, MAX_WS_MESSAGE_BYTES, STREAMS_PER_CONNECTION_HEADROOM,
+  SWEEP_INTERVAL_MS
 } from './constants.js'
 import { loadAllowlist } from './allowlist.js'
+import { SourceLimits } from './guard/source-limits.js'
+import { IdleReaper } from './guard/idle-reaper.js'
 import { loadOrCreateKey } from './key.js'
-import { circuitRelayServerInit } from './server-init.js'
+import { relayWebSockets, wsListenAddress } from './listen/websocket-listener.js'
+import { HOP_PROTOCOL, HopServer } from './serve/hop-server.js'
+import { Reservations } from './serve/reservations.js'
+import { Counters, type CounterName } from './watch/counters.js'
 import type { RelayConfig } from './config.js'
+
+export interface RelayStats {
+  connections: number
+  /** Connections still in their handshake. */
+  pending: number
+  reservations: number
+  circuits: number
+  /** Sources (IPv4 addresses, IPv6 /64s) the relay holds state for. */
+  sources: number
+  /** Every refusal, closure and error by name (see watch/counters.ts). */
+  counters: Partial<Record<CounterName, number>>
+}
 
 export interface Relay {
   /** The relay's peer ID, stable as long as the key file is kept. */
@@ -28,6 +47,8 @@ export interface Relay {
   multiaddrs: string[]
   /** True when this start created the key file. */
   keyCreated: boolean
+  /** What the relay holds now and what it has refused and closed so far. */
+  stats(): RelayStats
   /** Closes every connection and the listener. */
   stop(): Promise<void>
 }
@@ -39,42 +60,110 @@ export interface Relay {
 export async function createRelay (config: RelayConfig): Promise<Relay> {
   const { privateKey, created } = await loadOrCreateKey(config.keyFile)
   const allowed = config.allowPeersFile === undefined ? undefined : await loadAllowlist(config.allowPeersFile)
-  const ipFamily = isIPv6(config.host) ? 'ip6' : 'ip4'
+  const counters = new Counters()
+  const limits = new SourceLimits({
+    maxConnections: config.maxConnections,
+    maxConnectionsPerSource: config.maxConnectionsPerSource,
+    connectionRate: config.connectionRate,
+    connectionRatePerSource: config.connectionRatePerSource,
+    maxPendingConnections: config.maxPendingConnections,
+    maxPendingPerSource: config.maxPendingPerSource,
+    maxReservations: config.maxReservations,
+    maxReservationsPerSource: config.maxReservationsPerSource
+  })
+  const reservations = new Reservations({ ttlSeconds: config.reservationTtlSeconds, limits })
 
   const node = await createLibp2p({
     privateKey,
     addresses: {
-      listen: [`/${ipFamily}/${config.host}/tcp/${config.port}/ws`],
+      listen: [wsListenAddress(config.host, config.port).toString()],
       announce: config.announce
     },
-    transports: [webSockets()],
+    transports: [relayWebSockets({
+      limits,
+      counters,
+      upgradeTimeoutMs: config.upgradeTimeoutMs,
+      handshakeTimeoutMs: config.handshakeTimeoutMs,
+      maxMessageBytes: MAX_WS_MESSAGE_BYTES,
+      maxHeaderBytes: MAX_HTTP_HEADER_BYTES,
+      maxBufferedBytes: MAX_SOCKET_BUFFERED_BYTES
+    })],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({
+      maxInboundStreams: config.maxCircuitsPerPeer + STREAMS_PER_CONNECTION_HEADROOM,
+      streamOptions: {
+        initialStreamWindowSize: CIRCUIT_WINDOW_BYTES,
+        maxStreamWindowSize: CIRCUIT_WINDOW_BYTES,
+        // paused streams hold at most a window; one that nobody reads is cut off there
+        maxReadBufferLength: CIRCUIT_WINDOW_BYTES,
+        // a circuit pauses its source as soon as a send is refused, so twice the
+        // window is never reached by a well-behaved circuit
+        maxWriteBufferLength: 2 * CIRCUIT_WINDOW_BYTES + MAX_WS_MESSAGE_BYTES
+      }
+    })],
     connectionManager: {
-      maxConnections: MAX_CONNECTIONS,
-      inboundConnectionThreshold: INBOUND_CONNECTION_THRESHOLD,
-      maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS
+      // the listener's per-source admission refuses first, and says why
+      maxConnections: Math.ceil(config.maxConnections * LIBP2P_CAP_HEADROOM),
+      inboundConnectionThreshold: Math.ceil(config.connectionRate * LIBP2P_CAP_HEADROOM),
+      maxIncomingPendingConnections: Math.ceil(config.maxPendingConnections * LIBP2P_CAP_HEADROOM),
+      inboundUpgradeTimeout: config.handshakeTimeoutMs
     },
-    // Peers on private networks (a LAN, a test machine) are legitimate users of a relay
     connectionGater: {
+      // Peers on private networks (a LAN, a test machine) are legitimate users of a relay
       denyDialMultiaddr: () => false,
       // the remote's identity is proven by Noise by now; unlisted peers get nothing
       denyInboundEncryptedConnection: (peer) => allowed !== undefined && !allowed.has(peer.toString())
     },
     services: {
       identify: identify(),
-      ping: ping(),
-      relay: circuitRelayServer(circuitRelayServerInit(config))
+      ping: ping()
     }
   })
 
   const log = node.logger.forComponent(LOG_NAMESPACE)
-  node.services.relay.addEventListener('relay:reservation', event => {
-    log('reservation for %a, %d held', event.detail.addr, node.services.relay.reservations.size)
+  const hop = new HopServer({
+    peerId: node.peerId,
+    privateKey,
+    reservations,
+    counters,
+    log,
+    getConnections: peer => node.getConnections(peer),
+    addresses: () => node.getMultiaddrs().filter(ma => !ma.toString().includes('/p2p-circuit'))
+  }, {
+    hopTimeoutMs: HOP_TIMEOUT_MS,
+    maxMessageBytes: MAX_HOP_MESSAGE_BYTES,
+    maxCircuits: Math.max(1, Math.floor(config.circuitBufferBudgetBytes / (2 * CIRCUIT_WINDOW_BYTES))),
+    maxCircuitsPerPeer: config.maxCircuitsPerPeer,
+    circuitLimits: {
+      maxBytes: config.maxCircuitBytes,
+      maxDurationMs: config.maxCircuitSeconds === undefined ? undefined : config.maxCircuitSeconds * 1000
+    },
+    isAllowed: peer => allowed === undefined || allowed.has(peer.toString())
   })
-  node.addEventListener('peer:connect', event => {
-    log.trace('peer %p connected, %d connections', event.detail, node.getConnections().length)
+  await node.handle(HOP_PROTOCOL, async (stream, connection) => { await hop.onHop(stream, connection) }, {
+    // one HOP stream per circuit the peer opened, plus one for a reservation
+    maxInboundStreams: config.maxCircuitsPerPeer + 1,
+    runOnLimitedConnection: true
   })
+
+  // a reservation belongs to a live peer: gone with its holder's last connection
+  node.addEventListener('peer:disconnect', event => {
+    if (reservations.drop(event.detail)) {
+      counters.increment('reservations-dropped-on-disconnect')
+    }
+  })
+
+  const reaper = new IdleReaper({
+    idleTimeoutMs: config.idleTimeoutMs,
+    connections: () => node.getConnections(),
+    hasReservation: peer => reservations.has(peer),
+    onClose: () => { counters.increment('idle-timeout') }
+  })
+  const sweep = setInterval(() => {
+    counters.increment('reservations-expired', reservations.sweep())
+    limits.sweep()
+    reaper.sweep()
+  }, Math.min(SWEEP_INTERVAL_MS, config.idleTimeoutMs))
 
   const multiaddrs = node.getMultiaddrs().map(ma => ma.toString())
   log('relay %p listening on %s', node.peerId, multiaddrs.join(' '))
@@ -83,7 +172,15 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
     peerId: node.peerId.toString(),
     multiaddrs,
     keyCreated: created,
+    stats: () => ({
+      ...limits.snapshot(),
+      reservations: reservations.size,
+      circuits: hop.circuits,
+      counters: counters.snapshot()
+    }),
     stop: async () => {
+      clearInterval(sweep)
+      hop.stop()
       await node.stop()
       log('relay stopped')
     }

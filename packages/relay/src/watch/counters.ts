@@ -1,0 +1,48 @@
+/**
+ * What the relay refused, closed and survived, counted by name. Every defence in
+ * the security model increments one of these, so an operator (and the hostile-
+ * client tests) can see each one working. Names are stable: they are part of the
+ * `stats()` contract and map one to one onto exported metrics.
+ */
+import type { AdmissionRefusal, ReservationRefusal } from '../guard/source-limits.js'
+
+export type CounterName =
+  // a socket closed before it became a libp2p connection
+  | 'socket-error'
+  | 'ws-protocol-error'
+  | 'upgrade-timeout'
+  | 'handshake-timeout'
+  | 'handshake-failed'
+  | 'http-request-refused'
+  // an established connection closed by the relay
+  | 'idle-timeout'
+  // admission refused at accept time, by reason
+  | `refused-${AdmissionRefusal}`
+  // HOP answers other than OK
+  | `reservation-refused-${ReservationRefusal | 'over-circuit' | 'denied'}`
+  | `circuit-refused-${'no-reservation' | 'circuits-total' | 'denied' | 'malformed' | 'connection-failed' | 'over-circuit'}`
+  | 'hop-malformed'
+  // lifecycle
+  | 'connections-accepted'
+  | 'reservations-granted'
+  | 'reservations-dropped-on-disconnect'
+  | 'reservations-expired'
+  | 'circuits-opened'
+  | 'circuits-closed'
+  | 'circuit-bytes'
+
+export class Counters {
+  private readonly values = new Map<CounterName, number>()
+
+  increment (name: CounterName, by = 1): void {
+    this.values.set(name, (this.values.get(name) ?? 0) + by)
+  }
+
+  get (name: CounterName): number {
+    return this.values.get(name) ?? 0
+  }
+
+  snapshot (): Partial<Record<CounterName, number>> {
+    return Object.fromEntries(this.values)
+  }
+}
