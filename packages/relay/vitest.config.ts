@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // the CLI tests run dist/cli.js, so build it first
     globalSetup: ['test/build-cli.ts'],
     // Node 20 has no global WebSocket without this flag (built in from Node 22); the

@@ -1,7 +1,7 @@
 import './node-compat.js'
 
 export { createRelay } from './relay.js'
-export type { Relay } from './relay.js'
+export type { Relay, RelayStats } from './relay.js'
 export { defaultRelayConfig, parseCommandLine, USAGE } from './config.js'
 export type { CliCommand, Environment, RelayConfig } from './config.js'
 export { ConfigError, KeyFileError, RelayError, isRelayError } from './errors.js'
