@@ -1,8 +1,9 @@
 /**
- * Closes connections that serve nobody: past the idle deadline, holding neither a
- * reservation nor a circuit (a HOP or STOP stream). Without it, a client that
- * completes the handshake and then does nothing would hold a connection slot, and
- * its share of its source's cap, for as long as it likes.
+ * Closes connections that serve nobody: holding neither a reservation nor a circuit
+ * (a HOP or STOP stream) for the whole idle deadline, counted from when the
+ * connection opened or was last seen serving. Without it, a client that completes
+ * the handshake and then does nothing would hold a connection slot, and its share of
+ * its source's cap, for as long as it likes.
  */
 import { HOP_PROTOCOL, STOP_PROTOCOL } from '../serve/hop-server.js'
 import type { Connection, PeerId } from '@libp2p/interface'
@@ -19,6 +20,8 @@ export interface IdleReaperInit {
 export class IdleReaper {
   private readonly init: IdleReaperInit
   private readonly now: () => number
+  /** When each connection was last seen holding a reservation or a circuit. */
+  private readonly lastBusy = new WeakMap<Connection, number>()
 
   constructor (init: IdleReaperInit) {
     this.init = init
@@ -30,10 +33,14 @@ export class IdleReaper {
     const now = this.now()
     let closed = 0
     for (const connection of this.init.connections()) {
-      if (connection.status !== 'open' || now - connection.timeline.open < this.init.idleTimeoutMs) {
+      if (connection.status !== 'open') {
         continue
       }
       if (this.init.hasReservation(connection.remotePeer) || carriesCircuit(connection)) {
+        this.lastBusy.set(connection, now)
+        continue
+      }
+      if (now - (this.lastBusy.get(connection) ?? connection.timeline.open) < this.init.idleTimeoutMs) {
         continue
       }
       closed++
