@@ -166,11 +166,9 @@ describe('connection rate', () => {
     }
   })
 
-  // BUG (source-limits.ts, admitConnection): the source's bucket is taken before
-  // the total one, and a 'rate-total' refusal does not give the token back, so a
-  // source that merely retried while the relay as a whole was at its rate finds its
-  // own burst gone and is refused 'rate-per-source' once the total has refilled.
-  it.fails('spends no token of a source on a connection refused for the total rate', () => {
+  // A source that merely retried while the relay as a whole was at its rate must
+  // not find its own burst spent once the total has refilled.
+  it('spends no token of a source on a connection refused for the total rate', () => {
     const { limits, advance } = limitsWith({ maxConnectionsPerSource: 2, connectionRate: 2, connectionRatePerSource: 1 })
     connectAndClose(limits, A)
     connectAndClose(limits, A)

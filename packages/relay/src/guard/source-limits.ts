@@ -53,14 +53,16 @@ class TokenBucket {
     this.updated = now
   }
 
-  take (now: number): boolean {
+  /** Refills the bucket up to `now`; true if a token is there to take. */
+  hasToken (now: number): boolean {
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.updated) / 1000) * this.rate)
     this.updated = now
-    if (this.tokens < 1) {
-      return false
-    }
+    return this.tokens >= 1
+  }
+
+  /** Takes a token that `hasToken` just found. */
+  take (): void {
     this.tokens -= 1
-    return true
   }
 
   /** True when the bucket would be full again, so its source's state can be forgotten. */
@@ -111,13 +113,16 @@ export class SourceLimits {
     if (state.pending >= this.init.maxPendingPerSource) {
       return 'pending-per-source'
     }
-    // the source's own bucket first, so one flooding host does not drain the total
-    if (!state.bucket.take(now)) {
+    // the source's own bucket first, so one flooding host is refused for its own
+    // rate; a token is spent only when both buckets have one
+    if (!state.bucket.hasToken(now)) {
       return 'rate-per-source'
     }
-    if (!this.totalBucket.take(now)) {
+    if (!this.totalBucket.hasToken(now)) {
       return 'rate-total'
     }
+    state.bucket.take()
+    this.totalBucket.take()
     state.connections++
     state.pending++
     this.connections++

@@ -150,10 +150,8 @@ describe('a spliced circuit', () => {
     await expect.poll(() => [c.alice.status, c.bob.status]).toEqual(['reset', 'reset'])
   })
 
-  // BUG (circuit.ts, splice): an already aborted signal is never looked at (only its
-  // 'abort' event, which has fired), so a circuit spliced once shutdown has begun
-  // stays open.
-  it.fails('closes at once with "shutdown" when spliced after the relay began shutting down', async () => {
+  // The signal's 'abort' event has fired already: the splice must look at it.
+  it('closes at once with "shutdown" when spliced after the relay began shutting down', async () => {
     const c = spliced(await streamPairs(), {}, AbortSignal.abort())
     expect(c.closed).toEqual(['shutdown'])
   })
@@ -245,13 +243,12 @@ describe('backpressure through a spliced circuit', () => {
     await expect.poll(() => c.closed).toEqual(['done'])
   })
 
-  // BUG (circuit.ts, 'drain' handler): (1) from.resume() dispatches the read buffer,
-  // whose refused send pauses `from` again, and only then tells Yamux to resume, so
-  // Yamux keeps granting window to a 'paused' stream; its read buffer passes the cap
-  // of one window and the circuit is aborted (StreamBufferError). (2) with that fixed,
-  // every 'drain' of `to` resumes `from` even while `to` still holds a backlog, adding
-  // up to a window to it each time, past the relay's maxWriteBufferLength.
-  it.fails('keeps holding the sender back when the far reader reads one more window and pauses again', async () => {
+  // Two ways this once failed: resume() dispatches the read buffer, whose refused
+  // send pauses `from` again before resume() tells Yamux to grant window (so Yamux
+  // kept granting to a 'paused' stream until its read buffer passed its cap); and
+  // resuming on every 'drain' while `to` still held a backlog added a window to it
+  // each time, past maxWriteBufferLength.
+  it('keeps holding the sender back when the far reader reads one more window and pauses again', async () => {
     // a destination connection asking for a drain after every frame, as a slow link does
     const c = await stalledCircuit({ capacity: 1 })
     await c.settled()

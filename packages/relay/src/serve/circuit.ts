@@ -42,9 +42,13 @@ export function splice (source: Stream, destination: Stream, limits: CircuitLimi
     ? undefined
     : setTimeout(() => { finish('duration-limit', new Error('circuit duration limit reached')) }, limits.maxDurationMs)
   const onShutdown = (): void => { finish('shutdown', new Error('relay shutting down')) }
-  signal.addEventListener('abort', onShutdown, { once: true })
 
   const forward = (from: Stream, to: Stream): void => {
+    // resume() hands buffered data to the message listener before it tells Yamux to
+    // grant window again, so a pause asked for inside it must wait until it returns
+    let resuming = false
+    let pauseAfterResume = false
+
     from.addEventListener('message', (evt: { data: Uint8Array | Uint8ArrayList }) => {
       const count = evt.data.byteLength
       if (remaining !== undefined) {
@@ -57,17 +61,36 @@ export function splice (source: Stream, destination: Stream, limits: CircuitLimi
       events.onBytes(count)
       try {
         if (!to.send(evt.data)) {
-          from.pause()
+          if (resuming) {
+            pauseAfterResume = true
+          } else {
+            from.pause()
+          }
         }
       } catch (err: unknown) {
         finish('error', err instanceof Error ? err : new Error(String(err)))
       }
     })
-    to.addEventListener('drain', () => {
-      if (from.readStatus === 'paused') {
-        from.resume()
+
+    // Resume only once the other side has sent everything it was given: resuming on
+    // every 'drain' while a backlog waits would add a window to it each time.
+    const resumeWhenFlushed = (): void => {
+      if (from.readStatus !== 'paused' || to.writeBufferLength > 0 || to.writableNeedsDrain) {
+        return
       }
-    })
+      resuming = true
+      try {
+        from.resume()
+      } finally {
+        resuming = false
+      }
+      if (pauseAfterResume) {
+        pauseAfterResume = false
+        from.pause()
+      }
+    }
+    to.addEventListener('drain', resumeWhenFlushed)
+    to.addEventListener('idle', resumeWhenFlushed)
     // a half-close travels on: the other side's writer is told there is no more
     from.addEventListener('end', () => {
       if (to.writeStatus === 'writable') {
@@ -89,4 +112,9 @@ export function splice (source: Stream, destination: Stream, limits: CircuitLimi
 
   forward(source, destination)
   forward(destination, source)
+  if (signal.aborted) {
+    onShutdown()
+  } else {
+    signal.addEventListener('abort', onShutdown, { once: true })
+  }
 }

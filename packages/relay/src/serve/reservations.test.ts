@@ -109,11 +109,9 @@ describe('reservations', () => {
     expect(reservations.has(bob)).toBe(false)
   })
 
-  // BUG (reservations.ts, reserve): a refresh from another address releases the
-  // held reservation before asking the new source; when the new source refuses,
-  // the peer loses the reservation it held on its old connection, so a refused
-  // request changes state and the peer, told only "refused", is unreachable.
-  it.fails('keeps the reservation a peer holds when its refresh from another source is refused', () => {
+  // A refused request must change nothing: the peer, told only "refused", would
+  // otherwise be unreachable on the connection it still holds.
+  it('keeps the reservation a peer holds when its refresh from another source is refused', () => {
     const { reservations, limits } = setup({ maxReservationsPerSource: 1 })
     const held = granted(reservations.reserve(alice, A))
     granted(reservations.reserve(bob, B))

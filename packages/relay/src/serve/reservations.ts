@@ -5,6 +5,7 @@
  * flood of throwaway identities that disconnect frees its slots at once, instead
  * of holding them for the whole TTL as libp2p's reservation store does.
  */
+import { sourceOf } from '../guard/source.js'
 import type { ReservationRefusal, SourceLimits } from '../guard/source-limits.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -41,14 +42,15 @@ export class Reservations {
   reserve (peer: PeerId, address: string | undefined): Reservation | ReservationRefusal {
     const key = peer.toString()
     const existing = this.held.get(key)
-    if (existing !== undefined && existing.address !== address) {
-      // a refresh from another address counts against the new source
-      this.release(key, existing)
-    }
-    if (existing === undefined || existing.address !== address) {
+    // a refresh from another source counts against the new one; if that refuses, the
+    // peer keeps what it held
+    if (existing === undefined || sourceOf(existing.address) !== sourceOf(address)) {
       const refusal = this.init.limits.reserve(address)
       if (refusal !== undefined) {
         return refusal
+      }
+      if (existing !== undefined) {
+        this.init.limits.releaseReservation(existing.address)
       }
     }
     const reservation: Reservation = {
