@@ -19,9 +19,10 @@ export const DEFAULT_KEY_FILE = './relay.key'
 export const KEY_FILE_MODE = 0o600
 
 /**
- * Reservations held at once over the whole relay. Each costs one connection and a
- * few KiB (measured by `pnpm bench:relay`: see the relay README); 10,000 fit in well
- * under 1 GiB. libp2p's default of 15 is for a node that relays as a side job.
+ * Reservations held at once over the whole relay. Each holds one connection:
+ * `pnpm bench:relay` measured about 170 KiB of RSS per held reservation (the same as
+ * libp2p's own relay), so 10,000 take about 1.7 GiB. libp2p's default of 15 is for a
+ * node that relays as a side job.
  */
 export const DEFAULT_MAX_RESERVATIONS = 10_000
 
@@ -79,12 +80,14 @@ export const DEFAULT_MAX_CONNECTIONS = 12_000
 export const DEFAULT_MAX_CONNECTIONS_PER_SOURCE = 128
 
 /**
- * New connections a second over the whole relay. A Noise handshake costs the relay
- * about a millisecond of CPU (X25519 and Ed25519); 500 a second keeps a flood of
- * handshakes to about half a core, and 10,000 peers reconnect after a restart in 20 s.
- * Bursts of one second's worth are allowed.
+ * New connections a second over the whole relay. A connection's handshake and
+ * reservation cost the relay 8-10 ms of CPU on a 2-core test machine
+ * (`pnpm bench:relay`), and the relay runs on one event loop: 50 a second keeps a
+ * flood of handshakes to about half of it, leaving the rest to the circuits already
+ * open. 10,000 peers reconnect after a restart in about 200 s, spread by their own
+ * jittered backoff. Bursts of one second's worth are allowed.
  */
-export const DEFAULT_CONNECTION_RATE = 500
+export const DEFAULT_CONNECTION_RATE = 50
 
 /**
  * New connections a second from one source. A page opens one per relay and again
@@ -96,9 +99,9 @@ export const DEFAULT_CONNECTION_RATE_PER_SOURCE = 16
 
 /**
  * Connections still in their handshake (TCP, HTTP upgrade, Noise, Yamux). A
- * handshake takes a few round trips, so even at the full connection rate and a 300 ms
- * RTT about 150 are in flight; 512 leaves room and caps the sockets a slowloris
- * flood can hold before their deadlines close them.
+ * handshake takes a few round trips plus its turn on a busy event loop, so at a
+ * 300 ms RTT a few hundred may be in flight; 512 leaves room and caps the sockets a
+ * slowloris flood can hold before their deadlines close them.
  */
 export const DEFAULT_MAX_PENDING_CONNECTIONS = 512
 
@@ -134,6 +137,16 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000
  * right after its dial; a minute covers slow starts and a peer between circuits.
  */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000
+
+/**
+ * TCP keepalive on every accepted socket: the kernel probes a connection that has
+ * been silent this long, so a peer that vanished without a FIN (a dropped NAT
+ * mapping, a pulled cable) is closed at no cost to the event loop. libp2p's
+ * connection monitor, which opens a ping stream to every peer every 10 s, is off:
+ * it cost the relay about 0.1 ms a second per held connection (a whole core for
+ * 10,000; `pnpm bench:relay`), and peers ping their relays themselves.
+ */
+export const TCP_KEEPALIVE_IDLE_MS = 30_000
 
 /** How often idle connections and expired reservations are looked for. */
 export const SWEEP_INTERVAL_MS = 5_000

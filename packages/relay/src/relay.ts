@@ -13,7 +13,7 @@ import { createLibp2p } from 'libp2p'
 import {
   CIRCUIT_WINDOW_BYTES, HOP_TIMEOUT_MS, LIBP2P_CAP_HEADROOM, LOG_NAMESPACE, MAX_HOP_MESSAGE_BYTES,
   MAX_HTTP_HEADER_BYTES, MAX_SOCKET_BUFFERED_BYTES, MAX_WS_MESSAGE_BYTES, STREAMS_PER_CONNECTION_HEADROOM,
-  SWEEP_INTERVAL_MS
+  SWEEP_INTERVAL_MS, TCP_KEEPALIVE_IDLE_MS
 } from './constants.js'
 import { loadAllowlist } from './allowlist.js'
 import { SourceLimits } from './guard/source-limits.js'
@@ -86,7 +86,8 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
       handshakeTimeoutMs: config.handshakeTimeoutMs,
       maxMessageBytes: MAX_WS_MESSAGE_BYTES,
       maxHeaderBytes: MAX_HTTP_HEADER_BYTES,
-      maxBufferedBytes: MAX_SOCKET_BUFFERED_BYTES
+      maxBufferedBytes: MAX_SOCKET_BUFFERED_BYTES,
+      keepAliveIdleMs: TCP_KEEPALIVE_IDLE_MS
     })],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({
@@ -108,6 +109,8 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
       maxIncomingPendingConnections: Math.ceil(config.maxPendingConnections * LIBP2P_CAP_HEADROOM),
       inboundUpgradeTimeout: config.handshakeTimeoutMs
     },
+    // see TCP_KEEPALIVE_IDLE_MS for why the relay does not ping its peers
+    connectionMonitor: { enabled: false },
     connectionGater: {
       // Peers on private networks (a LAN, a test machine) are legitimate users of a relay
       denyDialMultiaddr: () => false,

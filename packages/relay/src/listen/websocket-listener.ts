@@ -31,6 +31,8 @@ export interface RelayWebSocketsInit {
   maxMessageBytes: number
   maxHeaderBytes: number
   maxBufferedBytes: number
+  /** Silence after which the kernel starts TCP keepalive probes. */
+  keepAliveIdleMs: number
 }
 
 interface RelayWebSocketsComponents {
@@ -114,6 +116,7 @@ class RelayWebSocketListener extends TypedEventEmitter<ListenerEvents> implement
     }
     this.sockets.set(socket, state)
     socket.setNoDelay(true)
+    socket.setKeepAlive(true, this.init.keepAliveIdleMs)
     socket.on('error', err => {
       this.init.counters.increment('socket-error')
       this.log.trace('socket error from %s: %s', address, err.message)

@@ -6,6 +6,7 @@
  * every cap answers with the spec's refusal code and is counted, and circuits hold
  * bounded buffers (see circuit.ts).
  */
+import { setMaxListeners } from 'node:events'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { getNetConfig, pbStream } from '@libp2p/utils'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
@@ -57,6 +58,8 @@ export class HopServer {
   constructor (components: HopServerComponents, init: HopServerInit) {
     this.components = components
     this.init = init
+    // every open circuit listens for shutdown: thousands of listeners are expected
+    setMaxListeners(Infinity, this.shutdown.signal)
   }
 
   get circuits (): number {

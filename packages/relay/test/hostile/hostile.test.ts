@@ -24,6 +24,11 @@ const IDLE_TIMEOUT_MS = 2_000
  * allow ten times the deadline before calling it missed.
  */
 const DEADLINE_SLACK_FACTOR = 10
+/**
+ * Phases that open hundreds of sockets in a second test another cap than the total
+ * connection rate (50 a second by default), which would refuse them first.
+ */
+const NO_TOTAL_RATE_CAP = ['--connection-rate', '100000']
 /** Test timeout for phases that wait out deadlines or push data. */
 const PHASE_TIMEOUT_MS = 120_000
 
@@ -121,7 +126,7 @@ describe('malformed input closes one connection, never the relay', () => {
 
 describe('reservations belong to live peers and are shared fairly', () => {
   it('frees a flood of throwaway reservations as soon as their holders disconnect', async () => {
-    const r = await startRelay(['--max-reservations', '40', '--max-reservations-per-ip', '25'])
+    const r = await startRelay(['--max-reservations', '40', '--max-reservations-per-ip', '25', ...NO_TOTAL_RATE_CAP])
     const phase = await Phase.start(r, 'reservation flood, 46 throwaway IDs')
     try {
       const signal = AbortSignal.timeout(PHASE_TIMEOUT_MS)
@@ -163,7 +168,7 @@ describe('reservations belong to live peers and are shared fairly', () => {
 describe('per-source caps: one host cannot take what others need', () => {
   it('holds 49 flooding sources to their pending-handshake share and still serves a peer', async () => {
     const perSource = 4
-    const r = await startRelay(['--max-pending-per-ip', String(perSource), '--max-pending', '400', '--upgrade-timeout-ms', String(UPGRADE_TIMEOUT_MS * 4)])
+    const r = await startRelay(['--max-pending-per-ip', String(perSource), '--max-pending', '400', '--upgrade-timeout-ms', String(UPGRADE_TIMEOUT_MS * 4), ...NO_TOTAL_RATE_CAP])
     const phase = await Phase.start(r, 'silent sockets from 49 sources')
     try {
       const bySource = new Map<string, Socket[]>()
@@ -190,7 +195,7 @@ describe('per-source caps: one host cannot take what others need', () => {
   }, PHASE_TIMEOUT_MS)
 
   it('caps handshakes in flight over all sources, and connections per source', async () => {
-    const r = await startRelay(['--max-pending-per-ip', '4', '--max-pending', '20'])
+    const r = await startRelay(['--max-pending-per-ip', '4', '--max-pending', '20', ...NO_TOTAL_RATE_CAP])
     const opened: Socket[] = []
     for (let host = 2; host <= 11; host++) {
       for (let i = 0; i < 4; i++) {
