@@ -118,7 +118,9 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
       denyInboundEncryptedConnection: (peer) => allowed !== undefined && !allowed.has(peer.toString())
     },
     services: {
-      identify: identify(),
+      // peers identify the relay; the relay needs nothing from them, so it does not
+      // ask (a stream and a peer-store write less per connection)
+      identify: identify({ runOnConnectionOpen: false }),
       ping: ping()
     }
   })
