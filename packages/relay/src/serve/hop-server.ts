@@ -12,6 +12,7 @@ import { getNetConfig, pbStream } from '@libp2p/utils'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
 import { HopMessage, Status, StopMessage } from './pb/circuit.js'
+import { HOP_PROTOCOL, STOP_PROTOCOL } from './protocols.js'
 import { splice, type CircuitLimits } from './circuit.js'
 import { signVoucher } from './voucher.js'
 import type { Reservations } from './reservations.js'
@@ -20,8 +21,7 @@ import type { Connection, Logger, PeerId, PrivateKey, Stream } from '@libp2p/int
 import type { ProtobufMessageStream } from '@libp2p/utils'
 import type { Limit } from './pb/circuit.js'
 
-export const HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop'
-export const STOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/stop'
+export { HOP_PROTOCOL, STOP_PROTOCOL }
 
 export interface HopServerComponents {
   peerId: PeerId

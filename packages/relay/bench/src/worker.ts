@@ -12,10 +12,9 @@
 // Node 20 has no Promise.withResolvers (see src/node-compat.ts)
 import 'core-js/actual/promise/with-resolvers.js'
 import { setMaxListeners } from 'node:events'
-import {
-  HOP_CONNECT, HOP_PROTOCOL, HOP_RESERVE, STATUS_OK, STOP_CONNECT, STOP_STATUS, hopCodec, statusName, stopCodec,
-  type CircuitMessage
-} from './circuit-pb.js'
+// the relay's own build of its Circuit Relay v2 codec and protocol IDs (see tsconfig.json for the path)
+import { HopMessage, Status, StopMessage } from '../../dist/serve/pb/circuit.js'
+import { HOP_PROTOCOL } from '../../dist/serve/protocols.js'
 import { MAX_FAILURE_KINDS } from './constants.js'
 import { LiteConnection, lengthPrefixed, type LiteStream } from './lite-client.js'
 import { createIdentity, type Identity } from './noise.js'
@@ -110,11 +109,16 @@ async function pool (count: number, concurrency: number, deadline: number, task:
   return skipped
 }
 
+/** A HOP answer's status for the failure log: its name, e.g. RESERVATION_REFUSED. */
+function statusName (reply: HopMessage): string {
+  return reply.status ?? 'no status'
+}
+
 /** One HOP exchange on a new stream: the relay's answer. */
-async function hop (connection: LiteConnection, request: CircuitMessage, signal: AbortSignal): Promise<{ reply: CircuitMessage, stream: LiteStream }> {
+async function hop (connection: LiteConnection, request: HopMessage, signal: AbortSignal): Promise<{ reply: HopMessage, stream: LiteStream }> {
   const stream = await connection.openStream(HOP_PROTOCOL, signal)
-  stream.writeAll(lengthPrefixed(hopCodec.encode(request)))
-  return { reply: hopCodec.decode(await stream.readMessage(signal)), stream }
+  stream.writeAll(lengthPrefixed(HopMessage.encode(request)))
+  return { reply: HopMessage.decode(await stream.readMessage(signal)), stream }
 }
 
 /** Connects `client` (with `onStop` for a listener) and reserves a slot; true if granted, otherwise the failure is logged. */
@@ -122,9 +126,9 @@ async function reserve (client: Client, timeoutMs: number, onStop?: (stream: Lit
   const signal = AbortSignal.timeout(timeoutMs)
   try {
     client.connection = await LiteConnection.open(relayUrl, client.identity, signal, onStop === undefined ? {} : { onStop })
-    const { reply, stream } = await hop(client.connection, { type: HOP_RESERVE }, signal)
-    if (reply.status !== STATUS_OK) {
-      failures.add(`reserve refused: ${statusName(reply.status)}`, `the relay answered RESERVE with ${statusName(reply.status)}`)
+    const { reply, stream } = await hop(client.connection, { type: HopMessage.Type.RESERVE }, signal)
+    if (reply.status !== Status.OK) {
+      failures.add(`reserve refused: ${statusName(reply)}`, `the relay answered RESERVE with ${statusName(reply)}`)
       client.connection.close()
       return false
     }
@@ -158,11 +162,11 @@ function prepare (message: Extract<ToWorker, { kind: 'prepare' }>): void {
 /** The listener's half of a circuit: accept the relay's STOP CONNECT; then the stream carries raw bytes. */
 async function onStop (pair: Pair, stream: LiteStream): Promise<void> {
   try {
-    const request = stopCodec.decode(await stream.readMessage(AbortSignal.timeout(STOP_TIMEOUT_MS)))
-    if (request.type !== STOP_CONNECT) {
+    const request = StopMessage.decode(await stream.readMessage(AbortSignal.timeout(STOP_TIMEOUT_MS)))
+    if (request.type !== StopMessage.Type.CONNECT) {
       throw new Error(`STOP message of type ${request.type ?? 'none'}`)
     }
-    stream.writeAll(lengthPrefixed(stopCodec.encode({ type: STOP_STATUS, status: STATUS_OK })))
+    stream.writeAll(lengthPrefixed(StopMessage.encode({ type: StopMessage.Type.STATUS, status: Status.OK })))
     pair.listenerEnd.resolve(stream)
   } catch (err: unknown) {
     pair.listenerEnd.reject(err)
@@ -205,9 +209,9 @@ async function openAll (message: Extract<ToWorker, { kind: 'open' }>): Promise<v
     try {
       const connection = await LiteConnection.open(relayUrl, pair.dialer.identity, signal)
       pair.dialer.connection = connection
-      const { reply, stream } = await hop(connection, { type: HOP_CONNECT, peerId: pair.listener.identity.peerId }, signal)
-      if (reply.status !== STATUS_OK) {
-        failures.add(`connect refused: ${statusName(reply.status)}`, `the relay answered CONNECT with ${statusName(reply.status)}`)
+      const { reply, stream } = await hop(connection, { type: HopMessage.Type.CONNECT, peer: { id: pair.listener.identity.peerId, addrs: [] } }, signal)
+      if (reply.status !== Status.OK) {
+        failures.add(`connect refused: ${statusName(reply)}`, `the relay answered CONNECT with ${statusName(reply)}`)
         stream.reset()
         return
       }

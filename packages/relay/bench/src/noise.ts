@@ -27,7 +27,7 @@ export const MAX_NOISE_PLAINTEXT = 65_535 - TAG_BYTES
 /** A client's long-lived keys and its handshake payload, made before any timing starts. */
 export interface Identity {
   /** The peer ID as a multihash (identity hash of the protobuf public key), as CONNECT names a peer. */
-  peerId: Uint8Array
+  peerId: Uint8Array<ArrayBuffer>
   staticPrivate: KeyObject
   staticPublic: Buffer
   /** NoiseHandshakePayload { identity_key, identity_sig }. */

@@ -11,7 +11,7 @@
  * Every wait takes an AbortSignal; a closed connection fails every wait on it.
  */
 import WebSocket from 'ws'
-import { STOP_PROTOCOL } from './circuit-pb.js'
+import { STOP_PROTOCOL } from '../../dist/serve/protocols.js'
 import { Handshake, MAX_NOISE_PLAINTEXT, type CipherState, type Identity } from './noise.js'
 
 const MULTISTREAM = '/multistream/1.0.0'
