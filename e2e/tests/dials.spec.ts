@@ -3,10 +3,12 @@ import { expectOk, startBoth } from '../lab/steps.js'
 
 const DIALS = 20
 /**
- * A dial takes well under a second here; @libp2p/webrtc 6.0.33 leaves ~8 % of dials
- * hanging for its 6 s timeout, which the SDK must route around.
+ * @libp2p/webrtc 6.0.33 leaves ~8 % of dials hanging until its 6 s address-dial
+ * timeout, which the SDK must route around. A dial that reaches direct before that
+ * timeout could have fired was not left hanging: asserted as that, not as a latency
+ * (dials measured 108-1279 ms on one machine; the times are printed).
  */
-const DIRECT_WITHIN_MS = 3000
+const UPSTREAM_HANG_MS = 6000
 /** Longer than the upstream hang, so a hung dial is measured rather than cut off. */
 const DIAL_DEADLINE_MS = 8000
 
@@ -23,7 +25,7 @@ test('reaches direct on each of 20 consecutive dials', async ({ relay, a, b }) =
       ? `dial ${dial}: connect ${Math.round(outcome.connectMs)} ms, direct ${Math.round(outcome.directMs)} ms`
       : `dial ${dial}: failed after ${Math.round(outcome.ms)} ms: ${outcome.code ?? ''} ${outcome.message}`
     results.push(line)
-    if (!outcome.ok || outcome.directMs > DIRECT_WITHIN_MS) {
+    if (!outcome.ok || outcome.directMs >= UPSTREAM_HANG_MS) {
       slow.push(line)
     }
     // A fresh WebRTC connection each time, not the previous one reused.
@@ -38,5 +40,5 @@ test('reaches direct on each of 20 consecutive dials', async ({ relay, a, b }) =
   }
 
   console.log(results.join('\n'))
-  expect(slow, `every dial direct within ${DIRECT_WITHIN_MS} ms`).toEqual([])
+  expect(slow, `every dial direct before the upstream ${UPSTREAM_HANG_MS} ms hang could have ended`).toEqual([])
 })

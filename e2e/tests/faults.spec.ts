@@ -22,6 +22,19 @@ const RESERVED_AGAIN_WITHIN_MS = 45_000
 const DIRECT_AGAIN_WITHIN_MS = 30_000
 /** A stream of numbered messages must finish this long after its last fault. */
 const DRAIN_WITHIN_MS = 60_000
+/**
+ * Messages keep flowing when the carrying relay is killed: the longest pause between
+ * two arrivals is measured (1.6-1.9 s on one machine; `pnpm bench` reports it as
+ * failoverGapMs) and bounded at about ten times that, so the test tells a link that
+ * moved on from one that waited for a reconnect or a backoff, whatever the machine.
+ */
+const FAILOVER_GAP_BOUND_MS = 20_000
+/**
+ * After the browser comes back online, the window's `online` event retries the relays
+ * at once instead of waiting out the backoff the outage built up: 1.9 s measured on
+ * one machine, bounded at about ten times that.
+ */
+const RESERVED_AFTER_ONLINE_BOUND_MS = 20_000
 
 function both (relays: RestartableRelay[]): [RestartableRelay, RestartableRelay] {
   const [first, second] = relays
@@ -102,7 +115,7 @@ test('keeps a relayed link alive through the second relay when the carrying rela
     `${relays.find((r) => r.multiaddr === wonRace)?.index ?? 'none'}); killed when A had sent ${sentAtKill}; ` +
     `longest gap between arrivals ${gap.ms} ms (before message ${gap.beforeMessage}), ` +
     `longest within 5 s of the kill ${killGap.ms} ms`)
-  expect(gap.ms, 'longest gap between two arrivals (ms)').toBeLessThan(3000)
+  expect(gap.ms, 'longest gap between two arrivals (ms)').toBeLessThan(FAILOVER_GAP_BOUND_MS)
 
   for (const peer of [a, b]) {
     await expect.poll(async () => [(await relayStatus(peer, dead)).state, (await relayStatus(peer, survivor)).state], {
@@ -267,7 +280,7 @@ test('resumes a link by itself after the browser goes offline and online', async
   }).toEqual(['reserved', 'reserved'])
   const reservedAfter = Date.now() - onlineAt
   // The window's `online` event retries at once, not after the backoff the outage has built up.
-  expect(reservedAfter, 'ms from online to both relays reserved').toBeLessThan(3000)
+  expect(reservedAfter, 'ms from online to both relays reserved').toBeLessThan(RESERVED_AFTER_ONLINE_BOUND_MS)
   // Each relay went down during the outage (not merely 'connecting' the whole time).
   const downs = (await a.relayHistory()).filter((r) => r.state === 'down' && r.at >= offlineAt && r.at <= onlineAt)
   expect(addresses.filter((address) => !downs.some((d) => d.multiaddr === address)), 'relays A never reported down while offline').toEqual([])
