@@ -3,22 +3,17 @@
  * use it as their data fallback.
  */
 import './node-compat.js'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
-import { identify } from '@libp2p/identify'
-import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p, type Libp2p } from 'libp2p'
+import type { Libp2p } from 'libp2p'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createRelay, defaultRelayConfig, type Relay, type RelayConfig } from './index.js'
+import { ECHO, startEchoPeer } from '../test/hostile/clients.js'
 import type { Stream } from '@libp2p/interface'
 
-const ECHO = '/lifeline-test/echo/1.0.0'
 const MiB = 1024 * 1024
 const CHUNK = 64 * 1024
 
@@ -48,23 +43,8 @@ async function startRelay (config: Partial<RelayConfig> = {}): Promise<string> {
 
 /** A peer reachable only through `relayAddr`, echoing every stream on ECHO. */
 async function startPeer (relayAddr: string): Promise<Libp2p> {
-  const peer = await createLibp2p({
-    addresses: { listen: [`${relayAddr}/p2p-circuit`] },
-    transports: [webSockets(), circuitRelayTransport()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionGater: { denyDialMultiaddr: () => false },
-    services: { identify: identify() }
-  })
+  const peer = await startEchoPeer(relayAddr)
   peers.push(peer)
-  await peer.handle(ECHO, async stream => {
-    for await (const chunk of stream) {
-      if (!stream.send(chunk)) {
-        await stream.onDrain()
-      }
-    }
-    await stream.close()
-  }, { runOnLimitedConnection: true })
   await expect.poll(() => peer.getMultiaddrs().some(ma => ma.toString().includes('/p2p-circuit'))).toBe(true)
   return peer
 }

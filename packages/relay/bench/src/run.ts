@@ -255,6 +255,15 @@ async function finishPhase (relay: RelayProcess | undefined, clients: Client[], 
   return { outcome, peakRss }
 }
 
+/** Starts a phase's relay and lets it settle; `finishPhase` stops it. */
+async function startPhaseRelay (title: string, command: string[]): Promise<{ relay: RelayProcess, watch: MemoryWatch, multiaddr: string, rssIdleBytes: number | undefined }> {
+  progress(`${title}: starting the relay`)
+  const { relay, multiaddr } = await RelayProcess.start(command)
+  const watch = new MemoryWatch(relay, title)
+  await delay(IDLE_SETTLE_MS)
+  return { relay, watch, multiaddr, rssIdleBytes: relay.stats()?.rss }
+}
+
 async function reservationPhase (name: RelayName, sizes: BenchSizes, keyFile: string, command: string[]): Promise<ReservationResult> {
   const title = `${RELAY_TITLES[name]}, reservations`
   const result: ReservationResult = { attempted: sizes.reservations, relay: {} }
@@ -263,12 +272,9 @@ async function reservationPhase (name: RelayName, sizes: BenchSizes, keyFile: st
   let watch: MemoryWatch | undefined
   let clients: Client[] = []
   try {
-    progress(`${title}: starting the relay`)
-    const started = await RelayProcess.start(command)
-    relay = started.relay
-    watch = new MemoryWatch(relay, title)
-    await delay(IDLE_SETTLE_MS)
-    result.rssIdleBytes = relay.stats()?.rss
+    const started = await startPhaseRelay(title, command)
+    ;({ relay, watch } = started)
+    result.rssIdleBytes = started.rssIdleBytes
 
     clients = await startWorkers(split(sizes.reservations, sizes.workers), started.multiaddr, 'reservations', tally)
     progress(`${title}: ${clients.length} workers ready; ${sizes.reservations} clients reserving, ${CONCURRENCY_TOTAL} at a time`)
@@ -324,12 +330,9 @@ async function circuitPhase (name: RelayName, sizes: BenchSizes, keyFile: string
   let watch: MemoryWatch | undefined
   let clients: Client[] = []
   try {
-    progress(`${title}: starting the relay`)
-    const started = await RelayProcess.start(command)
-    relay = started.relay
-    watch = new MemoryWatch(relay, title)
-    await delay(IDLE_SETTLE_MS)
-    result.rssIdleBytes = relay.stats()?.rss
+    const started = await startPhaseRelay(title, command)
+    ;({ relay, watch } = started)
+    result.rssIdleBytes = started.rssIdleBytes
 
     clients = await startWorkers(split(sizes.circuits, sizes.workers), started.multiaddr, 'circuits', tally)
     progress(`${title}: ${clients.length} workers ready; opening ${sizes.circuits} circuits`)

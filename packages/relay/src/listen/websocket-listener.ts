@@ -45,6 +45,8 @@ interface SocketState {
   /** Still before an established libp2p connection: counts as a pending handshake. */
   pending: boolean
   deadline: ReturnType<typeof setTimeout>
+  /** The deadline closed the socket (and counted it). */
+  timedOut: boolean
 }
 
 const WS_ADDRESS = /^\/ip[46]\/[^/]+\/tcp\/\d+\/ws$/
@@ -109,7 +111,9 @@ class RelayWebSocketListener extends TypedEventEmitter<ListenerEvents> implement
     const state: SocketState = {
       address,
       pending: true,
+      timedOut: false,
       deadline: setTimeout(() => {
+        state.timedOut = true
         this.init.counters.increment('upgrade-timeout')
         socket.destroy()
       }, this.init.upgradeTimeoutMs)
@@ -144,6 +148,7 @@ class RelayWebSocketListener extends TypedEventEmitter<ListenerEvents> implement
     this.wss.handleUpgrade(req, socket, head, ws => {
       clearTimeout(state.deadline)
       state.deadline = setTimeout(() => {
+        state.timedOut = true
         this.init.counters.increment('handshake-timeout')
         ws.terminate()
       }, this.init.handshakeTimeoutMs)
@@ -177,7 +182,10 @@ class RelayWebSocketListener extends TypedEventEmitter<ListenerEvents> implement
       this.init.limits.handshakeEnded(state.address)
       this.init.counters.increment('connections-accepted')
     }, (err: unknown) => {
-      this.init.counters.increment(signal.aborted ? 'handshake-timeout' : 'handshake-failed')
+      clearTimeout(state.deadline)
+      if (!state.timedOut) {
+        this.init.counters.increment(signal.aborted ? 'handshake-timeout' : 'handshake-failed')
+      }
       this.log.trace('handshake with %s failed: %s', state.address, err instanceof Error ? err.message : String(err))
       maConn.abort(err instanceof Error ? err : new Error(String(err)))
       ws.terminate()
