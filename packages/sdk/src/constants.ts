@@ -79,15 +79,35 @@ export const HANDSHAKE_TIMEOUT_MS = 5000
 export const DEFAULT_RELAY_RESERVATIONS = 2
 
 /**
- * Each held relay is pinged this often, with a timeout of clamp(3 x RTT) between the
- * bounds below: a silent relay is declared dead within interval + max = 2.75 s (the
- * target is 3 s). A relay process that exits closes its TCP connections and is seen
- * at once.
+ * Each held relay is pinged this often while it answers, with a timeout of
+ * clamp(3 x RTT) between the bounds below. A relay process that exits closes its TCP
+ * connections and is seen at once; a silent one is judged by RelayLiveness: slow
+ * after one unanswered ping, dead after RELAY_PING_MISSES_TO_DEAD in a row.
  */
 export const RELAY_PING_INTERVAL_MS = 750
+/**
+ * While a relay is slow it is pinged this often, so the misses that make it dead come
+ * quickly: a relay that goes silent is declared dead within about interval + 1 s +
+ * 2 x 250 ms + 1 s = 2.75-3.25 s at LAN round-trip times (the target is 3 s), and
+ * a slow one that answers again is back to `alive` at its next pong.
+ */
+export const RELAY_PING_SUSPECT_INTERVAL_MS = 250
 /** Each ping opens a stream (one more round trip) and may queue behind relayed data. */
 export const RELAY_PING_TIMEOUT_MIN_MS = 1000
 export const RELAY_PING_TIMEOUT_MAX_MS = 2000
+/**
+ * One unanswered ping makes a held relay `slow`, not dead: a pong queued behind a
+ * bulk transfer or lost in a burst must not tear down its reservation and circuits,
+ * which causes the outage the monitoring is there to prevent. Three in a row, each
+ * with its own timeout, is silence.
+ */
+export const RELAY_PING_MISSES_TO_DEAD = 3
+/**
+ * A ping timeout seen this much later than it was due ran on a blocked event loop (a
+ * GC pause, a long task): the pong may be queued right behind it, so the miss is not
+ * counted. Timer jitter in a foreground tab is a few ms; a ping timeout is 1 s or more.
+ */
+export const RELAY_PING_LATE_TIMER_MS = 250
 
 /** Dialling a relay and making a reservation each get this long. */
 export const RELAY_DIAL_TIMEOUT_MS = 5000

@@ -91,6 +91,11 @@ export interface RelayStatus {
   retryAt?: number
   /** The last error seen while connecting, reserving or pinging. */
   lastError?: string
+  /**
+   * True while a held relay has missed a ping but not enough of them to be called dead
+   * (busy, congested, or dying): it is still used, and its reservation kept.
+   */
+  slow?: boolean
 }
 
 export interface LinkStatus {

@@ -11,6 +11,9 @@ import {
   RELAY_BACKOFF_MAX_MS,
   RELAY_DIAL_TIMEOUT_MS,
   RELAY_PING_INTERVAL_MS,
+  RELAY_PING_LATE_TIMER_MS,
+  RELAY_PING_MISSES_TO_DEAD,
+  RELAY_PING_SUSPECT_INTERVAL_MS,
   RELAY_PING_TIMEOUT_MAX_MS,
   RELAY_PING_TIMEOUT_MIN_MS,
   RESERVATION_REFRESH_FRACTION,
@@ -18,6 +21,7 @@ import {
 } from '../../constants.js'
 import type { RelayStatus } from '../../types.js'
 import { PingTracker } from '../health/ping-tracker.js'
+import { RelayLiveness } from '../health/relay-liveness.js'
 import { describeFailure } from '../util/failure.js'
 import type { RelayAddress } from '../util/parse.js'
 import { backoffDelay } from './backoff.js'
@@ -47,7 +51,10 @@ interface Entry {
   retryAt: number
   lastError?: string | undefined
   refreshTimer?: ReturnType<typeof setTimeout> | undefined
-  pinging: boolean
+  /** Alive, slow or dead, from the pings of the current connection. */
+  liveness: RelayLiveness
+  /** When the next ping is due; pings go out on time even while one is unanswered. */
+  nextPingAt: number
   abort?: AbortController | undefined
 }
 
@@ -70,7 +77,8 @@ export class RelayPool {
       tracker: new PingTracker(RELAY_PING_TIMEOUTS),
       failures: 0,
       retryAt: 0,
-      pinging: false
+      liveness: new RelayLiveness({ missesToDead: RELAY_PING_MISSES_TO_DEAD, lateTimerMs: RELAY_PING_LATE_TIMER_MS }),
+      nextPingAt: 0
     }))
     this.wanted = Math.min(wanted, relays.length)
     this.components = components
@@ -79,7 +87,7 @@ export class RelayPool {
 
   start (): void {
     this.running = true
-    this.pingTimer = setInterval(() => { this.pingAll() }, RELAY_PING_INTERVAL_MS)
+    this.pingTimer = setInterval(() => { this.pingAll() }, RELAY_PING_SUSPECT_INTERVAL_MS)
     this.reconcile()
   }
 
@@ -129,6 +137,9 @@ export class RelayPool {
       peerId: e.relay.peerId.toString(),
       state: e.state === 'reserved' ? 'reserved' : e.state === 'connecting' ? 'connecting' : e.state === 'backoff' ? 'down' : 'standby',
       failures: e.failures
+    }
+    if (e.state === 'reserved' && e.liveness.verdict !== 'alive') {
+      status.slow = true
     }
     if (e.tracker.srtt !== undefined) {
       status.rttMs = Math.round(e.tracker.srtt * 10) / 10
@@ -192,6 +203,7 @@ export class RelayPool {
       }
       entry.failures = 0
       entry.lastError = undefined
+      entry.liveness.reset()
       this.scheduleRefresh(entry)
       this.components.log('reserved on relay %s until %s', entry.relay.text, new Date(entry.reservation.expiresAt).toISOString())
       this.setState(entry, 'reserved')
@@ -226,8 +238,9 @@ export class RelayPool {
   }
 
   private pingAll (): void {
+    const now = this.components.now()
     for (const entry of this.entries) {
-      if (entry.state === 'reserved' && !entry.pinging) {
+      if (entry.state === 'reserved' && now >= entry.nextPingAt) {
         void this.pingOne(entry)
       }
     }
@@ -238,19 +251,31 @@ export class RelayPool {
     if (connection === undefined) {
       return
     }
-    entry.pinging = true
     const timeout = entry.tracker.timeoutMs
-    const sent = entry.tracker.sent(this.components.now())
+    const sentAt = this.components.now()
+    entry.nextPingAt = sentAt + (entry.liveness.verdict === 'alive' ? RELAY_PING_INTERVAL_MS : RELAY_PING_SUSPECT_INTERVAL_MS)
+    const nonce = entry.tracker.sent(sentAt)
     try {
       await this.components.ping(connection, { signal: AbortSignal.timeout(timeout) })
-      entry.tracker.pong(sent, this.components.now())
+      if (entry.connection !== connection) {
+        return
+      }
+      entry.tracker.pong(nonce, this.components.now())
+      entry.liveness.answered()
       this.onChange(this.statusOf(entry))
     } catch (err) {
-      if (entry.connection === connection) {
-        this.fail(entry, new Error(`relay did not answer a ping within ${Math.round(timeout)} ms`, { cause: err }))
+      if (entry.connection !== connection) {
+        return
       }
-    } finally {
-      entry.pinging = false
+      const lateBy = this.components.now() - sentAt - timeout
+      const verdict = entry.liveness.missed(lateBy)
+      if (verdict === 'dead') {
+        this.fail(entry, new Error(`relay did not answer ${RELAY_PING_MISSES_TO_DEAD} pings in a row (${Math.round(timeout)} ms each)`, { cause: err }))
+      } else {
+        this.components.log('relay %s missed a ping (%s)', entry.relay.text, verdict)
+        entry.nextPingAt = Math.min(entry.nextPingAt, this.components.now() + RELAY_PING_SUSPECT_INTERVAL_MS)
+        this.onChange(this.statusOf(entry))
+      }
     }
   }
 

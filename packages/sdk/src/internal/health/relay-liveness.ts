@@ -1,0 +1,55 @@
+/**
+ * Whether a held relay is alive, slow or dead, judged from its pings. One ping that
+ * goes unanswered is not a dead relay: its pong may be queued behind bulk data, or
+ * lost in a burst, so the relay is only `slow`; `missesToDead` in a row make it dead.
+ * And a timeout that fired late says more about this page than about the relay: a GC
+ * pause or a long task blocked the event loop, the pong may be waiting right behind
+ * the timer, so such a miss is not counted. A busy machine is not a dead relay.
+ * Pure: the pool tells it what happened and how late each timeout fired.
+ */
+
+export type RelayLivenessVerdict = 'alive' | 'slow' | 'dead'
+
+export interface RelayLivenessInit {
+  /** Unanswered pings in a row that make a relay dead. */
+  missesToDead: number
+  /** A timeout that fired more than this late ran on a blocked event loop. */
+  lateTimerMs: number
+}
+
+export class RelayLiveness {
+  private readonly init: RelayLivenessInit
+  private misses = 0
+
+  constructor (init: RelayLivenessInit) {
+    this.init = init
+  }
+
+  get verdict (): RelayLivenessVerdict {
+    if (this.misses === 0) {
+      return 'alive'
+    }
+    return this.misses < this.init.missesToDead ? 'slow' : 'dead'
+  }
+
+  /** A pong came back: the relay is alive, whatever came before. */
+  answered (): void {
+    this.misses = 0
+  }
+
+  /**
+   * A ping failed or timed out; `lateByMs` is how long after its deadline the
+   * failure was seen (negative when it failed early).
+   */
+  missed (lateByMs: number): RelayLivenessVerdict {
+    if (lateByMs <= this.init.lateTimerMs) {
+      this.misses++
+    }
+    return this.verdict
+  }
+
+  /** A new connection to the relay starts with a clean slate. */
+  reset (): void {
+    this.misses = 0
+  }
+}

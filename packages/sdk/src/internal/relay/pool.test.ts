@@ -1,0 +1,126 @@
+/**
+ * The relay pool's health monitoring on a fake clock: a missed ping makes a relay
+ * slow, not dead; silence makes it dead within about 3 s; a timeout that fired late
+ * because the event loop was blocked does not count.
+ */
+import type { Connection } from '@libp2p/interface'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { RelayPool, type RelayPoolComponents } from './pool.js'
+import { parseRelayAddress } from '../util/parse.js'
+import { RELAY_PING_TIMEOUT_MIN_MS } from '../../constants.js'
+import type { RelayStatus } from '../../types.js'
+
+const RELAY = '/ip4/127.0.0.1/tcp/4001/ws/p2p/12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'
+/** What the fake relay takes to answer a ping when it answers. */
+const PONG_MS = 5
+
+type PingBehaviour = 'answer' | 'silent'
+
+function fakeConnection (): Connection {
+  // the pool only listens for 'close' and hands the connection back to its components
+  return new EventTarget() as unknown as Connection
+}
+
+function silentLog (): RelayPoolComponents['log'] {
+  const log = Object.assign(() => {}, { enabled: false, trace: () => {}, error: () => {} })
+  // the pool only calls the logger and its trace and error levels
+  return log as unknown as RelayPoolComponents['log']
+}
+
+interface Harness {
+  pool: RelayPool
+  statuses: RelayStatus[]
+  setPing(behaviour: PingBehaviour): void
+  /** Extra time `now()` reports, as after the event loop was blocked. */
+  blockLoop(ms: number): void
+  latest(): RelayStatus | undefined
+}
+
+function harness (): Harness {
+  let behaviour: PingBehaviour = 'answer'
+  let blocked = 0
+  const statuses: RelayStatus[] = []
+  const components: RelayPoolComponents = {
+    dial: () => Promise.resolve(fakeConnection()),
+    reserve: () => Promise.resolve({ expiresAt: Date.now() + 3_600_000 }),
+    // AbortSignal.timeout runs on real timers, so a silent relay's ping fails on the
+    // fake clock after the pool's timeout at this RTT (its floor)
+    ping: async () => new Promise<number>((resolve, reject) => {
+      if (behaviour === 'answer') {
+        setTimeout(() => { resolve(PONG_MS) }, PONG_MS)
+      } else {
+        setTimeout(() => { reject(new Error('ping timed out')) }, RELAY_PING_TIMEOUT_MIN_MS)
+      }
+    }),
+    now: () => Date.now() + blocked,
+    random: () => 0.5,
+    log: silentLog()
+  }
+  const pool = new RelayPool([parseRelayAddress(RELAY)], 1, components, status => { statuses.push(status) })
+  return {
+    pool,
+    statuses,
+    setPing: b => { behaviour = b },
+    blockLoop: ms => { blocked += ms },
+    latest: () => pool.status()[0]
+  }
+}
+
+describe('RelayPool health', () => {
+  beforeEach(() => { vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'Date'] }) })
+  afterEach(() => { vi.useRealTimers() })
+
+  it('keeps a relay that misses one ping reserved, marked slow, until its next pong', async () => {
+    const h = harness()
+    h.pool.start()
+    await vi.advanceTimersByTimeAsync(2_000)
+    expect(h.latest()).toMatchObject({ state: 'reserved' })
+    expect(h.latest()?.slow).toBeUndefined()
+
+    h.setPing('silent')
+    await vi.advanceTimersByTimeAsync(1_800)
+    expect(h.latest()).toMatchObject({ state: 'reserved', slow: true })
+
+    h.setPing('answer')
+    await vi.advanceTimersByTimeAsync(2_000)
+    expect(h.latest()).toMatchObject({ state: 'reserved' })
+    expect(h.latest()?.slow).toBeUndefined()
+    expect(h.statuses.some(s => s.state === 'down')).toBe(false)
+    h.pool.stop()
+  })
+
+  it('declares a relay that goes silent dead within about 3 s', async () => {
+    const h = harness()
+    h.pool.start()
+    await vi.advanceTimersByTimeAsync(2_000)
+    h.setPing('silent')
+    const silentAt = Date.now()
+    let deadAt: number | undefined
+    for (let t = 0; t < 10_000 && deadAt === undefined; t += 50) {
+      await vi.advanceTimersByTimeAsync(50)
+      if (h.latest()?.state === 'down') {
+        deadAt = Date.now()
+      }
+    }
+    expect(deadAt).toBeDefined()
+    // interval + three 1 s timeouts overlapping at the 250 ms suspect interval
+    expect((deadAt ?? Infinity) - silentAt).toBeLessThanOrEqual(3_300)
+    expect(h.latest()?.lastError).toContain('3 pings in a row')
+    h.pool.stop()
+  })
+
+  it('does not count timeouts that fired on a blocked event loop', async () => {
+    const h = harness()
+    h.pool.start()
+    await vi.advanceTimersByTimeAsync(2_000)
+    h.setPing('silent')
+    // every timeout is seen 2 s late, as after a long GC pause or a busy page
+    for (let i = 0; i < 20; i++) {
+      h.blockLoop(100)
+      await vi.advanceTimersByTimeAsync(250)
+    }
+    expect(h.statuses.some(s => s.state === 'down')).toBe(false)
+    expect(h.latest()?.state).toBe('reserved')
+    h.pool.stop()
+  })
+})
