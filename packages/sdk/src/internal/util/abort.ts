@@ -1,14 +1,17 @@
 import { LifelineError } from '../../errors.js'
 import type { AbortOptions } from '../../types.js'
 
-/** The coded error for an aborted signal: TIMEOUT for our own deadlines, ABORTED otherwise. */
+/**
+ * The coded error for an aborted signal. The SDK's own deadlines abort with a
+ * LifelineError (`TIMEOUT`), which is passed on; any other reason means the caller's
+ * signal fired, which is `ABORTED` even when it was the caller's own
+ * `AbortSignal.timeout()`: the caller chose that deadline, and the README promises
+ * ABORTED for it.
+ */
 export function abortError (signal: AbortSignal | undefined, what = 'Operation'): LifelineError {
   const reason: unknown = signal?.reason
   if (reason instanceof LifelineError) {
     return reason
-  }
-  if (reason instanceof DOMException && reason.name === 'TimeoutError') {
-    return new LifelineError('TIMEOUT', `${what} timed out`, { cause: reason })
   }
   return new LifelineError('ABORTED', `${what} was aborted`, { cause: reason })
 }
