@@ -2,7 +2,8 @@ import type { Connection, Stream } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { streamPair } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { HANDSHAKE_TIMEOUT_MS } from '../../constants.js'
 import type { LinkPath } from '../../types.js'
 import { LinkImpl } from './link.js'
 
@@ -57,6 +58,24 @@ afterEach(() => {
 })
 
 describe('Link', () => {
+  it('closes a path whose remote never says HELLO once the handshake deadline passes', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      const b = link('inbound')
+      // the other end of the pair is never read or written: no HELLO comes back
+      const [silent] = await streamPair()
+      b.attach(silent, connection('relayed'))
+      expect(b.status().paths).toBe(1)
+      await vi.advanceTimersByTimeAsync(HANDSHAKE_TIMEOUT_MS - 1)
+      expect(b.status().paths).toBe(1)
+      await vi.advanceTimersByTimeAsync(1)
+      expect(b.status().paths).toBe(0)
+      expect(b.established).toBe(false)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('moves to a direct path at once and reports the change', async () => {
     const a = link('outbound')
     const b = link('inbound')

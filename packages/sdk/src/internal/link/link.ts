@@ -6,7 +6,7 @@
  */
 import type { Connection, Logger, Stream } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
-import { ACK_DELAY_MS, ACK_EVERY_MESSAGES, FRAME_OVERHEAD_BYTES, SEND_BUFFER_MESSAGES } from '../../constants.js'
+import { ACK_DELAY_MS, ACK_EVERY_MESSAGES, FRAME_OVERHEAD_BYTES, HANDSHAKE_TIMEOUT_MS, SEND_BUFFER_MESSAGES } from '../../constants.js'
 import { LifelineError } from '../../errors.js'
 import type { AbortOptions, Link, LinkEvents, LinkPath, LinkStatus } from '../../types.js'
 import { selectPath } from '../health/path-selector.js'
@@ -124,6 +124,13 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
     })
     this.paths.set(path.id, path)
     this.log('%s path %s attached', path.tier, path.id)
+    // a path whose remote never says HELLO is garbage or a stalled peer: it goes, and
+    // an inbound link with no other path goes with it (see the peer's onPathLost)
+    setTimeout(() => {
+      if (!path.ready && this.paths.get(path.id) === path) {
+        path.close(new LifelineError('PROTOCOL_ERROR', `No HELLO on the ${path.tier} path within ${HANDSHAKE_TIMEOUT_MS} ms`))
+      }
+    }, HANDSHAKE_TIMEOUT_MS)
     path.send({
       type: FrameType.HELLO,
       session: this.session,
