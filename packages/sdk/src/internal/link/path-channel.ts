@@ -9,6 +9,7 @@ import { PING_INTERVAL_MS } from '../../constants.js'
 import { isLifelineError, LifelineError } from '../../errors.js'
 import type { LinkPath } from '../../types.js'
 import { PingTracker } from '../health/ping-tracker.js'
+import { drained } from '../util/drain.js'
 import { encodeFrame, FrameDecoder, FrameType, type Frame } from './frame.js'
 
 export interface PathChannelEvents {
@@ -113,7 +114,7 @@ export class PathChannel {
           writable = this.stream.send(chunk)
         }
         if (!writable) {
-          await this.stream.onDrain()
+          await drained(this.stream)
         }
         if (this.closed) {
           return

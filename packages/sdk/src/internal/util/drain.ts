@@ -1,0 +1,30 @@
+/**
+ * Waits until a stream that refused a write (`send()` returned false) can take more.
+ * `stream.onDrain()` in @libp2p/utils 7.4 cannot be used for this: its promise is
+ * made once and never renewed, so after the first drain it resolves at once while the
+ * stream still needs draining, and a writer looping on it queues without bound. The
+ * 'drain' event is emitted every time.
+ */
+import type { MessageStream } from '@libp2p/interface'
+
+export async function drained (stream: MessageStream): Promise<void> {
+  if (!stream.writableNeedsDrain) {
+    return
+  }
+  await new Promise<void>((resolve, reject) => {
+    const onDrain = (): void => {
+      cleanup()
+      resolve()
+    }
+    const onClose = (evt: Event & { error?: Error }): void => {
+      cleanup()
+      reject(evt.error ?? new Error('stream closed while waiting for it to drain'))
+    }
+    const cleanup = (): void => {
+      stream.removeEventListener('drain', onDrain)
+      stream.removeEventListener('close', onClose)
+    }
+    stream.addEventListener('drain', onDrain)
+    stream.addEventListener('close', onClose)
+  })
+}
