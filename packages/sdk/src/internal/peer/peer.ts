@@ -15,7 +15,7 @@ import { LinkImpl } from '../link/link.js'
 import { reserve } from '../relay/hop.js'
 import { RelayPool } from '../relay/pool.js'
 import { onNetworkOnline } from '../runtime/network.js'
-import { abortError, deadline, waitFor } from '../util/abort.js'
+import { abortError, deadline, isTimeoutReason, waitFor } from '../util/abort.js'
 import { parsePeerId, relayOf, type RelayAddress } from '../util/parse.js'
 import { createNode, type Libp2pNode } from './libp2p-node.js'
 import { LinkRoutes } from './link-routes.js'
@@ -121,7 +121,8 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
         return this.pool.reserved().length > 0
       }, { signal: limit.signal })
     } catch (err) {
-      if (isLifelineError(err, 'TIMEOUT')) {
+      // waiting ran out of time, whoever set the deadline: that is an unreachable relay
+      if (limit.signal.aborted && isTimeoutReason(limit.signal.reason)) {
         throw new LifelineError('RELAY_UNREACHABLE', `No relay granted a reservation: ${this.describeRelays()}`, { cause: err })
       }
       throw err

@@ -16,6 +16,12 @@ export function abortError (signal: AbortSignal | undefined, what = 'Operation')
   return new LifelineError('ABORTED', `${what} was aborted`, { cause: reason })
 }
 
+/** True when `reason` is a deadline passing: the SDK's own, or a caller's `AbortSignal.timeout()`. */
+export function isTimeoutReason (reason: unknown): boolean {
+  return (reason instanceof LifelineError && reason.code === 'TIMEOUT') ||
+    (reason instanceof DOMException && reason.name === 'TimeoutError')
+}
+
 export interface Deadline {
   signal: AbortSignal
   /** Release the timer and the listener on the caller's signal. Call in `finally`. */
