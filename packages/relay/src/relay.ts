@@ -61,16 +61,8 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
   const { privateKey, created } = await loadOrCreateKey(config.keyFile)
   const allowed = config.allowPeersFile === undefined ? undefined : await loadAllowlist(config.allowPeersFile)
   const counters = new Counters()
-  const limits = new SourceLimits({
-    maxConnections: config.maxConnections,
-    maxConnectionsPerSource: config.maxConnectionsPerSource,
-    connectionRate: config.connectionRate,
-    connectionRatePerSource: config.connectionRatePerSource,
-    maxPendingConnections: config.maxPendingConnections,
-    maxPendingPerSource: config.maxPendingPerSource,
-    maxReservations: config.maxReservations,
-    maxReservationsPerSource: config.maxReservationsPerSource
-  })
+  // the config names every cap the way SourceLimits does
+  const limits = new SourceLimits(config)
   const reservations = new Reservations({ ttlSeconds: config.reservationTtlSeconds, limits })
 
   const node = await createLibp2p({
