@@ -33,6 +33,23 @@ export const ACK_EVERY_MESSAGES = 32
 /** Delayed-ack timer, as TCP does (RFC 1122 allows up to 500 ms; we want fast buffer release). */
 export const ACK_DELAY_MS = 20
 
+/**
+ * Control frames one path may have waiting while its stream cannot take more. Acks,
+ * pings and pongs replace a waiting frame of their kind, so only the rare ones (HELLO,
+ * CLOSE, DIRECT_UP) add up; more than this many is a remote misbehaving, and the path
+ * is closed with PROTOCOL_ERROR.
+ */
+export const MAX_QUEUED_CONTROL_FRAMES = 256
+
+/**
+ * A path whose stream has taken nothing for this long has a remote that does not
+ * read (the SDK always reads its paths, so an app that is slow to take messages does
+ * not cause it): the path is closed with TIMEOUT and the link moves on. Such a remote
+ * may still send, so received bytes alone would keep the path alive. Ten times the
+ * longest send stall measured on a DataChannel between two Chromiums (3 s).
+ */
+export const PATH_WRITE_STALL_MS = 30_000
+
 /** Each path is pinged this often, so a dead path is found within about a second. */
 export const PING_INTERVAL_MS = 500
 

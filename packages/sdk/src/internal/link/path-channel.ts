@@ -5,12 +5,21 @@
  */
 import type { Connection, Logger, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
-import { PING_INTERVAL_MS } from '../../constants.js'
+import { MAX_QUEUED_CONTROL_FRAMES, PATH_WRITE_STALL_MS, PING_INTERVAL_MS } from '../../constants.js'
 import { isLifelineError, LifelineError } from '../../errors.js'
 import type { LinkPath } from '../../types.js'
 import { PingTracker } from '../health/ping-tracker.js'
+import { deadline } from '../util/abort.js'
 import { drained } from '../util/drain.js'
 import { encodeFrame, FrameDecoder, FrameType, type Frame } from './frame.js'
+
+/**
+ * Frames of which only the newest matters: an ack is cumulative, a pong proves every
+ * earlier ping answered, and one ping in the queue measures as well as two. While the
+ * stream cannot take more, a newer one replaces the one waiting, so the queue holds
+ * at most one of each however fast the remote provokes them.
+ */
+const COALESCED: ReadonlySet<Frame['type']> = new Set([FrameType.ACK, FrameType.PING, FrameType.PONG])
 
 export interface PathChannelEvents {
   frame(path: PathChannel, frame: Frame): void
@@ -40,7 +49,7 @@ export class PathChannel {
   private readonly events: PathChannelEvents
   private readonly log: Logger
   private readonly now: () => number
-  private readonly urgent: Uint8Array[][] = []
+  private readonly urgent: Array<{ type: Frame['type'], chunks: Uint8Array[] }> = []
   private readonly queue: Uint8Array[][] = []
   private pumping = false
   private readonly pingTimer: ReturnType<typeof setInterval>
@@ -73,9 +82,16 @@ export class PathChannel {
     }
     const chunks = encodeFrame(frame)
     if (frame.type === FrameType.DATA) {
+      // data waiting here is bounded by the link's send buffer, which holds it anyway
       this.queue.push(chunks)
+    } else if (COALESCED.has(frame.type) && this.replaceQueued(frame.type, chunks)) {
+      // a newer ack, ping or pong says all the waiting one said
+    } else if (this.urgent.length >= MAX_QUEUED_CONTROL_FRAMES) {
+      this.log('%s path %s: %d control frames waiting, the remote does not read; closing it', this.tier, this.id, this.urgent.length)
+      this.close(new LifelineError('PROTOCOL_ERROR', `The remote does not read the ${this.tier} path: ${this.urgent.length} control frames waiting`))
+      return
     } else {
-      this.urgent.push(chunks)
+      this.urgent.push({ type: frame.type, chunks })
     }
     void this.pump()
   }
@@ -114,7 +130,18 @@ export class PathChannel {
           writable = this.stream.send(chunk)
         }
         if (!writable) {
-          await drained(this.stream)
+          const stall = deadline({}, PATH_WRITE_STALL_MS, `Writing on the ${this.tier} path (the remote reads nothing)`)
+          try {
+            await drained(this.stream, { signal: stall.signal })
+          } catch (err) {
+            if (isLifelineError(err, 'TIMEOUT')) {
+              this.close(err)
+              return
+            }
+            throw err
+          } finally {
+            stall.clear()
+          }
         }
         if (this.closed) {
           return
@@ -128,7 +155,17 @@ export class PathChannel {
   }
 
   private next (): Uint8Array[] | undefined {
-    return this.urgent.shift() ?? this.queue.shift()
+    return this.urgent.shift()?.chunks ?? this.queue.shift()
+  }
+
+  /** Puts `chunks` in the place of a waiting frame of `type`; false if none waits. */
+  private replaceQueued (type: Frame['type'], chunks: Uint8Array[]): boolean {
+    const waiting = this.urgent.find(entry => entry.type === type)
+    if (waiting === undefined) {
+      return false
+    }
+    waiting.chunks = chunks
+    return true
   }
 
   private readonly onMessage = (evt: { data: Uint8Array | Uint8ArrayList }): void => {

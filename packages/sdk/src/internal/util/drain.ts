@@ -5,12 +5,15 @@
  * stream still needs draining, and a writer looping on it queues without bound. The
  * 'drain' event is emitted every time.
  */
-import type { MessageStream } from '@libp2p/interface'
+import type { AbortOptions, MessageStream } from '@libp2p/interface'
 
-export async function drained (stream: MessageStream): Promise<void> {
+/** @throws the signal's reason when it fires first, or the stream's error when it closes */
+export async function drained (stream: MessageStream, options: AbortOptions = {}): Promise<void> {
   if (!stream.writableNeedsDrain) {
     return
   }
+  const { signal } = options
+  signal?.throwIfAborted()
   await new Promise<void>((resolve, reject) => {
     const onDrain = (): void => {
       cleanup()
@@ -20,11 +23,17 @@ export async function drained (stream: MessageStream): Promise<void> {
       cleanup()
       reject(evt.error ?? new Error('stream closed while waiting for it to drain'))
     }
+    const onAbort = (): void => {
+      cleanup()
+      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted while waiting for the stream to drain'))
+    }
     const cleanup = (): void => {
       stream.removeEventListener('drain', onDrain)
       stream.removeEventListener('close', onClose)
+      signal?.removeEventListener('abort', onAbort)
     }
     stream.addEventListener('drain', onDrain)
     stream.addEventListener('close', onClose)
+    signal?.addEventListener('abort', onAbort, { once: true })
   })
 }

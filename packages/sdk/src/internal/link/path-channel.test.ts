@@ -1,0 +1,90 @@
+/**
+ * A path whose remote sends but never reads: the answers it provokes must not queue
+ * without bound.
+ */
+import type { Connection, Stream } from '@libp2p/interface'
+import { logger } from '@libp2p/logger'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { MAX_QUEUED_CONTROL_FRAMES, PATH_WRITE_STALL_MS } from '../../constants.js'
+import type { LifelineError } from '../../errors.js'
+import { encodeFrame, FrameType } from './frame.js'
+import { PathChannel } from './path-channel.js'
+
+/**
+ * A stream whose remote never reads: every write is refused and 'drain' never comes.
+ * Cast once: the path uses only these members of a libp2p Stream.
+ */
+function unreadStream (): Stream & EventTarget {
+  const stream = Object.assign(new EventTarget(), {
+    id: 's1',
+    inactivityTimeout: 120_000,
+    writableNeedsDrain: false,
+    send (): boolean {
+      stream.writableNeedsDrain = true
+      return false
+    },
+    close: async (): Promise<void> => {},
+    abort: (): void => {}
+  })
+  return stream as unknown as Stream & EventTarget
+}
+
+const connection = { id: 'c1', direct: false } as unknown as Connection
+const paths: PathChannel[] = []
+
+afterEach(() => {
+  for (const path of paths.splice(0)) {
+    path.close()
+  }
+})
+
+function openPath (stream: Stream): { path: PathChannel, closed: Array<LifelineError | undefined> } {
+  const closed: Array<LifelineError | undefined> = []
+  const path = new PathChannel({
+    stream,
+    connection,
+    maxFrameBytes: 1024,
+    log: logger('test:path'),
+    events: { frame: () => {}, rtt: () => {}, close: (_p, err) => { closed.push(err) } }
+  })
+  paths.push(path)
+  return { path, closed }
+}
+
+function receivePings (stream: EventTarget, count: number): void {
+  for (let nonce = 1; nonce <= count; nonce++) {
+    for (const chunk of encodeFrame({ type: FrameType.PING, nonce })) {
+      stream.dispatchEvent(Object.assign(new Event('message'), { data: chunk }))
+    }
+  }
+}
+
+describe('PathChannel', () => {
+  it('answers a ping flood it cannot send with one waiting pong, not a queue of them', () => {
+    const stream = unreadStream()
+    const { path, closed } = openPath(stream)
+    // were the pongs queued one by one, the control-frame cap would close the path
+    receivePings(stream, 10 * MAX_QUEUED_CONTROL_FRAMES)
+    expect(path.closed).toBe(false)
+    expect(closed).toEqual([])
+  })
+
+  it('closes a path whose remote sends but has read nothing for PATH_WRITE_STALL_MS', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] })
+    try {
+      const stream = unreadStream()
+      const { path, closed } = openPath(stream)
+      for (let elapsed = 0; elapsed < PATH_WRITE_STALL_MS - 1000; elapsed += 1000) {
+        // the remote keeps sending, which alone would keep the path alive
+        receivePings(stream, 1)
+        await vi.advanceTimersByTimeAsync(1000)
+      }
+      expect(path.closed).toBe(false)
+      await vi.advanceTimersByTimeAsync(2000)
+      expect(path.closed).toBe(true)
+      expect(closed[0]?.code).toBe('TIMEOUT')
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
