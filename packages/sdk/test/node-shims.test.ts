@@ -21,4 +21,14 @@ describe('Node.js entry point', () => {
     expect(out.after).toEqual(['function', 'function'])
     expect(out.value).toBe(42)
   })
+
+  it('survives a WebSocket dial that fails while nobody listens for its error, as a browser does', () => {
+    // port 1 on loopback refuses at once; only 'close' is listened for
+    const script = `
+      await import(${JSON.stringify(ENTRY)})
+      const ws = new WebSocket('ws://127.0.0.1:1')
+      ws.addEventListener('close', () => { console.log('survived') })
+    `
+    expect(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim()).toBe('survived')
+  })
 })
