@@ -99,14 +99,16 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
       maxConnections: Math.ceil(config.maxConnections * LIBP2P_CAP_HEADROOM),
       inboundConnectionThreshold: Math.ceil(config.connectionRate * LIBP2P_CAP_HEADROOM),
       maxIncomingPendingConnections: Math.ceil(config.maxPendingConnections * LIBP2P_CAP_HEADROOM),
-      inboundUpgradeTimeout: config.handshakeTimeoutMs
+      // the listener's handshake deadline closes the socket first; libp2p's is a backstop
+      inboundUpgradeTimeout: Math.ceil(config.handshakeTimeoutMs * LIBP2P_CAP_HEADROOM)
     },
     // see TCP_KEEPALIVE_IDLE_MS for why the relay does not ping its peers
     connectionMonitor: { enabled: false },
     connectionGater: {
       // Peers on private networks (a LAN, a test machine) are legitimate users of a relay
       denyDialMultiaddr: () => false,
-      // the remote's identity is proven by Noise by now; unlisted peers get nothing
+      // the remote's identity is proven by Noise by now; unlisted peers get nothing, so
+      // every stream the HOP server sees comes from an allowed peer
       denyInboundEncryptedConnection: (peer) => allowed !== undefined && !allowed.has(peer.toString())
     },
     services: {
@@ -134,8 +136,7 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
     circuitLimits: {
       maxBytes: config.maxCircuitBytes,
       maxDurationMs: config.maxCircuitSeconds === undefined ? undefined : config.maxCircuitSeconds * 1000
-    },
-    isAllowed: peer => allowed === undefined || allowed.has(peer.toString())
+    }
   })
   await node.handle(HOP_PROTOCOL, async (stream, connection) => { await hop.onHop(stream, connection) }, {
     // one HOP stream per circuit the peer opened, plus one for a reservation

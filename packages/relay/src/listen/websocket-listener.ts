@@ -80,8 +80,14 @@ class RelayWebSocketListener extends TypedEventEmitter<ListenerEvents> implement
     this.server.on('request', (req, res) => { this.onPlainRequest(req, res) })
     this.server.on('upgrade', (req, socket, head) => { this.onUpgrade(req, socket, head) })
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-      // malformed HTTP, oversized headers, a reset mid-request: that socket alone goes
-      this.init.counters.increment(err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'upgrade-timeout' : 'socket-error')
+      // malformed HTTP, oversized headers, a reset mid-request: that socket alone goes.
+      // Errors of the socket itself (a reset) reach here too, and are already counted
+      // by the socket's own listener.
+      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+        this.init.counters.increment('upgrade-timeout')
+      } else if (err.code?.startsWith('HPE_') === true) {
+        this.init.counters.increment('socket-error')
+      }
       this.log.trace('HTTP client error %s', err.code ?? err.message)
       socket.destroy()
     })
@@ -175,7 +181,8 @@ class RelayWebSocketListener extends TypedEventEmitter<ListenerEvents> implement
       maxBufferedBytes: this.init.maxBufferedBytes
     })
 
-    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.init.handshakeTimeoutMs)])
+    // the deadline above ends a stalled handshake; the signal only carries shutdown
+    const signal = this.shutdown.signal
     this.upgrader.upgradeInbound(maConn, { signal }).then(() => {
       clearTimeout(state.deadline)
       state.pending = false
@@ -183,8 +190,8 @@ class RelayWebSocketListener extends TypedEventEmitter<ListenerEvents> implement
       this.init.counters.increment('connections-accepted')
     }, (err: unknown) => {
       clearTimeout(state.deadline)
-      if (!state.timedOut) {
-        this.init.counters.increment(signal.aborted ? 'handshake-timeout' : 'handshake-failed')
+      if (!state.timedOut && !signal.aborted) {
+        this.init.counters.increment('handshake-failed')
       }
       this.log.trace('handshake with %s failed: %s', state.address, err instanceof Error ? err.message : String(err))
       maConn.abort(err instanceof Error ? err : new Error(String(err)))
@@ -258,7 +265,7 @@ export function relayWebSockets (init: RelayWebSocketsInit): (components: RelayW
   return components => new RelayWebSockets(components, init)
 }
 
-/** For tests and logs: the listen address a host and port make. */
+/** The listen address a host and port make. */
 export function wsListenAddress (host: string, port: number): Multiaddr {
   return multiaddr(`/${host.includes(':') ? 'ip6' : 'ip4'}/${host}/tcp/${port}/ws`)
 }

@@ -45,19 +45,20 @@ export interface HopServerInit {
   /** STOP streams open at once on one destination's connection. */
   maxCircuitsPerPeer: number
   circuitLimits: CircuitLimits
-  /** Answers the question "may this peer do this", e.g. an allow-list. */
-  isAllowed(peer: PeerId): boolean
 }
 
 export class HopServer {
   private readonly components: HopServerComponents
   private readonly init: HopServerInit
   private readonly shutdown = new AbortController()
+  /** The circuit limits as the protocol carries them, sent with every grant. */
+  private readonly limit: Limit | undefined
   private openCircuits = 0
 
   constructor (components: HopServerComponents, init: HopServerInit) {
     this.components = components
     this.init = init
+    this.limit = limitMessage(init.circuitLimits)
     // every open circuit listens for shutdown: thousands of listeners are expected
     setMaxListeners(Infinity, this.shutdown.signal)
   }
@@ -102,17 +103,6 @@ export class HopServer {
 
   private async reserve (stream: Stream, pb: HopPb, connection: Connection, signal: AbortSignal): Promise<void> {
     const { counters, reservations } = this.components
-    if (isRelayed(connection)) {
-      // a reservation over a relayed connection would be a relay of a relay
-      counters.increment('reservation-refused-over-circuit')
-      await this.answer(stream, pb, Status.PERMISSION_DENIED, signal)
-      return
-    }
-    if (!this.init.isAllowed(connection.remotePeer)) {
-      counters.increment('reservation-refused-denied')
-      await this.answer(stream, pb, Status.PERMISSION_DENIED, signal)
-      return
-    }
     const result = reservations.reserve(connection.remotePeer, addressOf(connection.remoteAddr))
     if (typeof result === 'string') {
       counters.increment(`reservation-refused-${result}`)
@@ -136,9 +126,8 @@ export class HopServer {
         voucher
       }
     }
-    const limit = this.limitMessage()
-    if (limit !== undefined) {
-      response.limit = limit
+    if (this.limit !== undefined) {
+      response.limit = this.limit
     }
     await pb.write(response, { signal })
     await stream.close({ signal })
@@ -146,11 +135,6 @@ export class HopServer {
 
   private async connect (stream: Stream, pb: HopPb, request: HopMessage, connection: Connection, signal: AbortSignal): Promise<void> {
     const { counters, reservations } = this.components
-    if (isRelayed(connection)) {
-      counters.increment('circuit-refused-over-circuit')
-      await this.answer(stream, pb, Status.PERMISSION_DENIED, signal)
-      return
-    }
     let destination: PeerId
     try {
       if (request.peer === undefined) {
@@ -163,12 +147,7 @@ export class HopServer {
       await this.answer(stream, pb, Status.MALFORMED_MESSAGE, signal)
       return
     }
-    if (!this.init.isAllowed(connection.remotePeer)) {
-      counters.increment('circuit-refused-denied')
-      await this.answer(stream, pb, Status.PERMISSION_DENIED, signal)
-      return
-    }
-    const destinationConnection = reservations.has(destination) ? this.components.getConnections(destination).find(c => c.status === 'open' && !isRelayed(c)) : undefined
+    const destinationConnection = reservations.has(destination) ? this.components.getConnections(destination).find(c => c.status === 'open') : undefined
     if (destinationConnection === undefined) {
       counters.increment('circuit-refused-no-reservation')
       await this.answer(stream, pb, Status.NO_RESERVATION, signal)
@@ -191,9 +170,8 @@ export class HopServer {
         return
       }
       const response: HopMessage = { type: HopMessage.Type.STATUS, status: Status.OK }
-      const limit = this.limitMessage()
-      if (limit !== undefined) {
-        response.limit = limit
+      if (this.limit !== undefined) {
+        response.limit = this.limit
       }
       await pb.write(response, { signal })
       counters.increment('circuits-opened')
@@ -225,9 +203,8 @@ export class HopServer {
     const pb = pbStream(stream, { maxDataLength: this.init.maxMessageBytes }).pb(StopMessage)
     try {
       const request: StopMessage = { type: StopMessage.Type.CONNECT, peer: { id: source.toMultihash().bytes, addrs: [] } }
-      const limit = this.limitMessage()
-      if (limit !== undefined) {
-        request.limit = limit
+      if (this.limit !== undefined) {
+        request.limit = this.limit
       }
       await pb.write(request, { signal })
       const response = await pb.read({ signal })
@@ -239,22 +216,6 @@ export class HopServer {
     }
     stream.abort(new Error('STOP refused'))
     return undefined
-  }
-
-  /** The circuit limits as the protocol carries them: seconds and bytes, or nothing when unlimited. */
-  private limitMessage (): Limit | undefined {
-    const { maxBytes, maxDurationMs } = this.init.circuitLimits
-    if (maxBytes === undefined && maxDurationMs === undefined) {
-      return undefined
-    }
-    const limit: Limit = {}
-    if (maxBytes !== undefined) {
-      limit.data = maxBytes
-    }
-    if (maxDurationMs !== undefined) {
-      limit.duration = Math.floor(maxDurationMs / 1000)
-    }
-    return limit
   }
 
   private async answer (stream: Stream, pb: HopPb, status: Status, signal: AbortSignal): Promise<void> {
@@ -269,15 +230,26 @@ export class HopServer {
 
 type HopPb = ProtobufMessageStream<HopMessage, Stream>
 
-/** The relay has no circuit transport, but a peer must never chain relays through it. */
-function isRelayed (connection: Connection): boolean {
-  return connection.remoteAddr.toString().includes('/p2p-circuit')
-}
-
 function addressOf (ma: Multiaddr): string | undefined {
   try {
     return getNetConfig(ma).host
   } catch {
     return undefined
   }
+}
+
+/** The circuit limits as the protocol carries them: seconds and bytes, or nothing when unlimited. */
+function limitMessage (limits: CircuitLimits): Limit | undefined {
+  const { maxBytes, maxDurationMs } = limits
+  if (maxBytes === undefined && maxDurationMs === undefined) {
+    return undefined
+  }
+  const limit: Limit = {}
+  if (maxBytes !== undefined) {
+    limit.data = maxBytes
+  }
+  if (maxDurationMs !== undefined) {
+    limit.duration = Math.floor(maxDurationMs / 1000)
+  }
+  return limit
 }

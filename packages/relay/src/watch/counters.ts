@@ -19,8 +19,8 @@ export type CounterName =
   // admission refused at accept time, by reason
   | `refused-${AdmissionRefusal}`
   // HOP answers other than OK
-  | `reservation-refused-${ReservationRefusal | 'over-circuit' | 'denied'}`
-  | `circuit-refused-${'no-reservation' | 'circuits-total' | 'denied' | 'malformed' | 'connection-failed' | 'over-circuit'}`
+  | `reservation-refused-${ReservationRefusal}`
+  | `circuit-refused-${'no-reservation' | 'circuits-total' | 'malformed' | 'connection-failed'}`
   | 'hop-malformed'
   // lifecycle
   | 'connections-accepted'
