@@ -95,4 +95,20 @@ describe('the idle reaper', () => {
     expect(reaper.sweep()).toBe(1)
     expect(events.map(([kind]) => kind)).toEqual(['close', 'abort'])
   })
+
+  it('counts the idle time from when a connection last carried a circuit, not from when it opened', () => {
+    const events: Seen[] = []
+    let now = NOW
+    const streams = [{ protocol: HOP_PROTOCOL }]
+    const old = stub(events, { ageMs: IDLE_MS * 10 })
+    ;(old as unknown as { streams: Array<{ protocol: string }> }).streams = streams
+    const reaper = reaperOf([old], events, [], () => now)
+    expect(reaper.sweep()).toBe(0)
+    // the circuit ends: a connection an hour old is still not idle yet
+    streams.length = 0
+    now += IDLE_MS - 1
+    expect(reaper.sweep()).toBe(0)
+    now += 1
+    expect(reaper.sweep()).toBe(1)
+  })
 })
