@@ -3,8 +3,11 @@
  * the public types refer to these names.
  */
 
-/** Protocol of the link stream that carries messages, acks and pings on each path. */
-export const LINK_PROTOCOL = '/lifeline/link/1.0.0'
+/**
+ * Protocol of the link stream that carries messages, acks and pings on each path.
+ * 2.0.0: HELLO announces the receive window, and acks follow what the app has taken.
+ */
+export const LINK_PROTOCOL = '/lifeline/link/2.0.0'
 
 /**
  * Largest message `Link.send()` accepts. Messages are kept until acknowledged so that
@@ -18,8 +21,27 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
  */
 export const DEFAULT_SEND_BUFFER_BYTES = 16 * 1024 * 1024
 
-/** Unacknowledged messages a link holds before `send()` waits, whatever their size. */
+/**
+ * Unacknowledged messages a link holds before `send()` waits, whatever their size. A
+ * receiver refuses a message further ahead than this: no honest sender can be.
+ */
 export const SEND_BUFFER_MESSAGES = 8192
+
+/**
+ * What one message costs in memory besides its payload while it waits in a buffer (its
+ * Uint8Array object, the array or map slot, the delivery record: about 200 bytes in V8).
+ * Windows count it per message, so a flood of empty messages is bounded as well.
+ */
+export const MESSAGE_OVERHEAD_BYTES = 256
+
+/**
+ * Bytes a link holds for the application before the remote must wait: messages
+ * delivered but not yet taken (read from `messages()`), and messages that arrived
+ * early. The remote learns it from the link handshake; a remote that sends past it is
+ * cut off with PROTOCOL_ERROR. Large enough that a peer with the default send buffer
+ * never waits on it (16 MiB of payload plus 8192 messages' overhead).
+ */
+export const DEFAULT_RECEIVE_WINDOW_BYTES = DEFAULT_SEND_BUFFER_BYTES + SEND_BUFFER_MESSAGES * MESSAGE_OVERHEAD_BYTES
 
 /**
  * A frame is a message plus a small header; anything larger is garbage or hostile
@@ -27,8 +49,13 @@ export const SEND_BUFFER_MESSAGES = 8192
  */
 export const FRAME_OVERHEAD_BYTES = 64
 
-/** A receiver acknowledges after this many messages, or after ACK_DELAY_MS. */
+/**
+ * A receiver acknowledges what the application took after this many messages, once a
+ * quarter of its window was taken (so a sender of large messages is not starved while
+ * the delayed ack waits), or after ACK_DELAY_MS.
+ */
 export const ACK_EVERY_MESSAGES = 32
+export const ACK_EVERY_WINDOW_FRACTION = 1 / 4
 
 /** Delayed-ack timer, as TCP does (RFC 1122 allows up to 500 ms; we want fast buffer release). */
 export const ACK_DELAY_MS = 20
@@ -88,6 +115,27 @@ export const DEFAULT_ONLINE_TIMEOUT_MS = 15_000
 
 /** How long the link handshake (HELLO both ways) may take on a fresh path. */
 export const HANDSHAKE_TIMEOUT_MS = 5000
+
+/**
+ * Links other peers may have opened to this one at once. Each may hold up to its
+ * receive window; a web app talks to tens of peers, and a peer that accepts more
+ * should say so.
+ */
+export const DEFAULT_MAX_INBOUND_LINKS = 256
+
+/**
+ * Incoming links that have not finished their handshake yet. Each lasts at most
+ * HANDSHAKE_TIMEOUT_MS; a flood of link attempts is refused beyond this instead of
+ * filling the inbound cap with links that never say HELLO.
+ */
+export const MAX_PENDING_INBOUND_LINKS = 32
+
+/**
+ * Paths one link may have at once: the relayed route in use, SPARE_ROUTES spares, a
+ * direct connection, and routes being replaced while the old ones close. A remote
+ * that opens more link streams than this is refused: each path has its buffers.
+ */
+export const MAX_PATHS_PER_LINK = 8
 
 /**
  * Reservations held at once. Two means a relay can die without the peer becoming

@@ -1,10 +1,20 @@
 import { generateKeyPair, privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
-import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_RELAY_RESERVATIONS, DEFAULT_SEND_BUFFER_BYTES } from './constants.js'
+import {
+  DEFAULT_MAX_INBOUND_LINKS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_RECEIVE_WINDOW_BYTES,
+  DEFAULT_RELAY_RESERVATIONS,
+  DEFAULT_SEND_BUFFER_BYTES,
+  MESSAGE_OVERHEAD_BYTES
+} from './constants.js'
 import { LifelineError } from './errors.js'
 import { PeerImpl } from './internal/peer/peer.js'
 import { parseRelayAddress } from './internal/util/parse.js'
 import type { Peer, PeerInit } from './types.js'
+
+/** The link handshake carries the receive window and message size as u32. */
+const MAX_U32 = 0xffff_ffff
 
 function positiveInteger (name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) {
@@ -44,6 +54,13 @@ export async function createPeer (init: PeerInit): Promise<Peer> {
   if (sendBufferBytes < maxMessageBytes) {
     throw new LifelineError('INVALID_CONFIG', `sendBufferBytes (${sendBufferBytes}) must be at least maxMessageBytes (${maxMessageBytes})`)
   }
+  const receiveWindowBytes = positiveInteger('receiveWindowBytes', init.receiveWindowBytes, DEFAULT_RECEIVE_WINDOW_BYTES)
+  if (receiveWindowBytes < maxMessageBytes + MESSAGE_OVERHEAD_BYTES) {
+    throw new LifelineError('INVALID_CONFIG', `receiveWindowBytes (${receiveWindowBytes}) must be at least maxMessageBytes + ${MESSAGE_OVERHEAD_BYTES} (${maxMessageBytes + MESSAGE_OVERHEAD_BYTES}): the largest message must fit`)
+  }
+  if (receiveWindowBytes > MAX_U32) {
+    throw new LifelineError('INVALID_CONFIG', `receiveWindowBytes (${receiveWindowBytes}) must be below 4 GiB (the link handshake carries it as 32 bits)`)
+  }
   return PeerImpl.create({
     privateKey: await loadKey(init.privateKey),
     relays,
@@ -52,6 +69,8 @@ export async function createPeer (init: PeerInit): Promise<Peer> {
     direct: init.direct ?? true,
     allowPrivateAddresses: init.allowPrivateAddresses ?? false,
     maxMessageBytes,
-    sendBufferBytes
+    sendBufferBytes,
+    receiveWindowBytes,
+    maxInboundLinks: positiveInteger('maxInboundLinks', init.maxInboundLinks, DEFAULT_MAX_INBOUND_LINKS)
   })
 }

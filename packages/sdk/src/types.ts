@@ -54,6 +54,21 @@ export interface PeerInit {
    * @default 16 MiB (DEFAULT_SEND_BUFFER_BYTES)
    */
   sendBufferBytes?: number
+  /**
+   * Bytes a link holds for the application before the remote must wait: messages
+   * delivered to a `messages()` iterator but not read yet, and messages that arrived
+   * out of order. A remote that sends past it is cut off with `PROTOCOL_ERROR`. At
+   * least `maxMessageBytes` plus 256 bytes.
+   *
+   * @default 18 MiB (DEFAULT_RECEIVE_WINDOW_BYTES)
+   */
+  receiveWindowBytes?: number
+  /**
+   * Links other peers may have open to this one at once; further ones are refused.
+   *
+   * @default 256 (DEFAULT_MAX_INBOUND_LINKS)
+   */
+  maxInboundLinks?: number
 }
 
 export interface AbortOptions {

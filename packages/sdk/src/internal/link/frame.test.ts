@@ -18,7 +18,9 @@ const hello: Frame = {
   session: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]),
   base: 42,
   peerSession: new Uint8Array(8),
-  nextExpected: 7
+  nextExpected: 7,
+  window: 18 * 1024 * 1024,
+  maxMessageBytes: 8 * 1024 * 1024
 }
 
 describe('link frames', () => {

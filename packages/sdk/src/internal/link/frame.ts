@@ -1,5 +1,5 @@
 /**
- * Wire format of the link protocol (`/lifeline/link/1.0.0`). Every frame is
+ * Wire format of the link protocol (`/lifeline/link/2.0.0`). Every frame is
  *
  *   u32 length (big endian, bytes after this field) | u8 type | body
  *
@@ -30,8 +30,12 @@ export type Frame =
     base: number
     /** The receiver's session as the sender knows it, all zero when unknown. */
     peerSession: Uint8Array
-    /** Next sequence number the sender expects from `peerSession`. */
+    /** Next sequence number the sender expects from `peerSession` (what its app has taken). */
     nextExpected: number
+    /** Bytes the sender holds for its application before the receiver must wait (see reliable.ts). */
+    window: number
+    /** Largest message the sender accepts. */
+    maxMessageBytes: number
   }
   | { type: typeof FrameType.DATA, seq: number, payload: Uint8Array }
   | { type: typeof FrameType.ACK, nextExpected: number }
@@ -45,7 +49,7 @@ const LENGTH_BYTES = 4
  * which costs more than the copy. Large payloads go as a second chunk, uncopied.
  */
 const COPY_PAYLOAD_MAX = 16 * 1024
-const HELLO_BODY = SESSION_ID_BYTES * 2 + 8
+const HELLO_BODY = SESSION_ID_BYTES * 2 + 16
 
 function frame (type: number, bodyLength: number): { bytes: Uint8Array, view: DataView } {
   const bytes = new Uint8Array(LENGTH_BYTES + 1 + bodyLength)
@@ -65,6 +69,8 @@ export function encodeFrame (f: Frame): Uint8Array[] {
       view.setUint32(at + SESSION_ID_BYTES, f.base)
       bytes.set(f.peerSession, at + SESSION_ID_BYTES + 4)
       view.setUint32(at + SESSION_ID_BYTES * 2 + 4, f.nextExpected)
+      view.setUint32(at + SESSION_ID_BYTES * 2 + 8, f.window)
+      view.setUint32(at + SESSION_ID_BYTES * 2 + 12, f.maxMessageBytes)
       return [bytes]
     }
     case FrameType.DATA: {
@@ -115,7 +121,9 @@ function decodeBody (type: number, body: Uint8Array): Frame {
         session: body.slice(0, SESSION_ID_BYTES),
         base: view.getUint32(SESSION_ID_BYTES),
         peerSession: body.slice(SESSION_ID_BYTES + 4, SESSION_ID_BYTES * 2 + 4),
-        nextExpected: view.getUint32(SESSION_ID_BYTES * 2 + 4)
+        nextExpected: view.getUint32(SESSION_ID_BYTES * 2 + 4),
+        window: view.getUint32(SESSION_ID_BYTES * 2 + 8),
+        maxMessageBytes: view.getUint32(SESSION_ID_BYTES * 2 + 12)
       }
     case FrameType.DATA:
       if (body.byteLength < 4) {

@@ -5,18 +5,22 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { HANDSHAKE_TIMEOUT_MS } from '../../constants.js'
 import type { LinkPath } from '../../types.js'
-import { LinkImpl } from './link.js'
+import { encodeFrame, FrameDecoder, FrameType, type Frame } from './frame.js'
+import { LinkImpl, type LinkInit } from './link.js'
+import { messageCost } from './reliable.js'
 
 const RELAY = '12D3KooWHFrmLWTTDD4NodngtRMEVYtDGW3mcpGXNzJZeRTMM4Aw'
 const links: LinkImpl[] = []
 let connections = 0
 
-function link (direction: 'outbound' | 'inbound'): LinkImpl {
+function link (direction: 'outbound' | 'inbound', limits: Partial<Pick<LinkInit, 'maxMessageBytes' | 'sendBufferBytes' | 'receiveWindowBytes'>> = {}): LinkImpl {
   const created = new LinkImpl({
     remotePeerId: direction === 'outbound' ? 'B' : 'A',
     direction,
     maxMessageBytes: 1024 * 1024,
     sendBufferBytes: 4 * 1024 * 1024,
+    receiveWindowBytes: 5 * 1024 * 1024,
+    ...limits,
     log: logger(`test:link:${direction}`),
     newStream: () => Promise.reject(new Error('not in this test')),
     onClose: () => {},
@@ -125,21 +129,7 @@ describe('Link', () => {
   })
 
   it('makes send() wait while the send buffer is full (backpressure)', async () => {
-    const a = link('outbound')
-    a.shutdown(undefined)
-    links.splice(links.indexOf(a), 1)
-    const small = new LinkImpl({
-      remotePeerId: 'B',
-      direction: 'outbound',
-      maxMessageBytes: 1000,
-      sendBufferBytes: 2000,
-      log: logger('test:link:small'),
-      newStream: () => Promise.reject(new Error('unused')),
-      onClose: () => {},
-      onRemoteDirectUp: () => {},
-      onPathLost: () => {}
-    })
-    links.push(small)
+    const small = link('outbound', { maxMessageBytes: 1000, sendBufferBytes: 2000 })
     await small.send(new Uint8Array(1000))
     await small.send(new Uint8Array(1000))
     let third = false
@@ -161,4 +151,95 @@ describe('Link', () => {
     await expect.poll(() => b.closed).toBe(true)
     await expect(a.send('late')).rejects.toMatchObject({ code: 'LINK_CLOSED' })
   })
+
+  it('acknowledges only what the application took: a slow reader slows the sender, nothing is lost', async () => {
+    const a = link('outbound', { maxMessageBytes: 1000, sendBufferBytes: 100_000 })
+    // room for four 1000-byte messages
+    const b = link('inbound', { maxMessageBytes: 1000, receiveWindowBytes: 4 * messageCost(1000) })
+    const reader = b.messages()
+    await join(a, b, 'relayed')
+    await a.ready()
+    let sent = 0
+    const sending = (async () => {
+      for (let i = 0; i < 20; i++) {
+        await a.send(new Uint8Array(1000).fill(i))
+        sent++
+      }
+    })()
+    // the sender fills the remote's window and waits: the reader has taken nothing
+    await expect.poll(() => sent).toBe(4)
+    await new Promise(resolve => setTimeout(resolve, 100))
+    expect(sent).toBe(4)
+    const got: number[] = []
+    for await (const message of reader) {
+      got.push(message[0] ?? -1)
+      if (got.length === 20) {
+        break
+      }
+    }
+    await sending
+    expect(got).toEqual(range(0, 19))
+  })
+
+  it('refuses a message larger than the remote accepts', async () => {
+    const a = link('outbound', { maxMessageBytes: 4000 })
+    const b = link('inbound', { maxMessageBytes: 1000 })
+    await join(a, b, 'relayed')
+    await a.ready()
+    await expect(a.send(new Uint8Array(1001))).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' })
+    await a.send(new Uint8Array(1000))
+  })
+
+  it('cuts off a remote that sends past the receive window, in order or out of it', async () => {
+    for (const firstSeq of [0, 1]) {
+      const b = link('inbound', { maxMessageBytes: 1000, receiveWindowBytes: 3 * messageCost(1000) })
+      b.messages() // a reader that never reads: nothing is taken, nothing acknowledged
+      const closed = new Promise<unknown>(resolve => { b.addEventListener('close', e => { resolve(e.detail) }, { once: true }) })
+      const raw = await rawPath(b)
+      for (let seq = firstSeq; seq < firstSeq + 4; seq++) {
+        raw.write({ type: FrameType.DATA, seq, payload: new Uint8Array(1000) })
+      }
+      expect(await closed).toMatchObject({ code: 'PROTOCOL_ERROR' })
+      // nothing was ever acknowledged: the reader took nothing
+      expect(raw.frames().filter(f => f.type === FrameType.ACK && f.nextExpected > 0)).toEqual([])
+    }
+  })
+
+  it('keeps acknowledging while a reader keeps up, so an honest remote never overruns', async () => {
+    const b = link('inbound', { maxMessageBytes: 1000, receiveWindowBytes: 3 * messageCost(1000) })
+    const got: number[] = []
+    b.addEventListener('message', e => { got.push(e.detail[0] ?? -1) })
+    const raw = await rawPath(b)
+    for (let seq = 0; seq < 10; seq++) {
+      raw.write({ type: FrameType.DATA, seq, payload: new Uint8Array(1000).fill(seq) })
+    }
+    await expect.poll(() => got).toEqual(range(0, 9))
+    await expect.poll(() => raw.frames().filter(f => f.type === FrameType.ACK).at(-1)).toEqual({ type: FrameType.ACK, nextExpected: 10 })
+    expect(b.closed).toBe(false)
+  })
 })
+
+/** A path to `victim` driven by hand: it says HELLO, then writes whatever frames it is given. */
+async function rawPath (victim: LinkImpl): Promise<{ write(frame: Frame): void, frames(): Frame[] }> {
+  const [mine, theirs] = await streamPair()
+  const received: Frame[] = []
+  const decoder = new FrameDecoder(1 << 20)
+  mine.addEventListener('message', e => { received.push(...decoder.push(e.data)) })
+  victim.attach(theirs, connection('relayed'))
+  const write = (frame: Frame): void => {
+    for (const chunk of encodeFrame(frame)) {
+      mine.send(chunk)
+    }
+  }
+  write({
+    type: FrameType.HELLO,
+    session: new Uint8Array(8).fill(7),
+    base: 0,
+    peerSession: new Uint8Array(8),
+    nextExpected: 0,
+    window: 1 << 20,
+    maxMessageBytes: 1 << 20
+  })
+  await victim.ready()
+  return { write, frames: () => received }
+}

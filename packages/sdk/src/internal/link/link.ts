@@ -6,22 +6,31 @@
  */
 import type { Connection, Logger, Stream } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
-import { ACK_DELAY_MS, ACK_EVERY_MESSAGES, FRAME_OVERHEAD_BYTES, HANDSHAKE_TIMEOUT_MS, SEND_BUFFER_MESSAGES } from '../../constants.js'
+import {
+  ACK_DELAY_MS,
+  ACK_EVERY_MESSAGES,
+  ACK_EVERY_WINDOW_FRACTION,
+  FRAME_OVERHEAD_BYTES,
+  HANDSHAKE_TIMEOUT_MS,
+  SEND_BUFFER_MESSAGES
+} from '../../constants.js'
 import { LifelineError } from '../../errors.js'
 import type { AbortOptions, Link, LinkEvents, LinkPath, LinkStatus } from '../../types.js'
 import { selectPath } from '../health/path-selector.js'
 import { abortError, waitFor } from '../util/abort.js'
 import { relayOf } from '../util/parse.js'
-import { MessageQueue } from './message-queue.js'
+import { MessageQueue, type Delivery } from './message-queue.js'
 import { FrameType, SESSION_ID_BYTES, type Frame } from './frame.js'
 import { PathChannel } from './path-channel.js'
-import { ReceiveWindow, sameSession, SendBuffer } from './reliable.js'
+import { messageCost, ReceiveWindow, sameSession, SendBuffer, type Arrival } from './reliable.js'
 
 export interface LinkInit {
   remotePeerId: string
   direction: 'outbound' | 'inbound'
   maxMessageBytes: number
   sendBufferBytes: number
+  /** Bytes held for the application before the remote must wait (see reliable.ts). */
+  receiveWindowBytes: number
   log: Logger
   /** Open a raw application stream on a connection to the remote. */
   newStream(connection: Connection, protocol: string, options: AbortOptions): Promise<Stream>
@@ -46,11 +55,16 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
   private readonly session = crypto.getRandomValues(new Uint8Array(SESSION_ID_BYTES))
   private remoteSession: Uint8Array | undefined
   private readonly sendBuffer = new SendBuffer()
-  private readonly receiveWindow = new ReceiveWindow(SEND_BUFFER_MESSAGES)
+  private readonly receiveWindow: ReceiveWindow
+  /** The remote's receive window and largest message, from its HELLO; ours until then. */
+  private remoteWindow: number
+  private remoteMaxMessageBytes: number
   private readonly paths = new Map<string, PathChannel>()
   private active: PathChannel | undefined
   private lastPath: LinkPath = 'relayed'
+  /** Messages and bytes the application took since the last ack. */
   private unacked = 0
+  private unackedBytes = 0
   private ackTimer: ReturnType<typeof setTimeout> | undefined
   private readonly changed = new EventTarget()
   private readonly queues = new Set<MessageQueue>()
@@ -61,6 +75,9 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
     this.log = init.log
     this.remotePeerId = init.remotePeerId
     this.direction = init.direction
+    this.receiveWindow = new ReceiveWindow(init.receiveWindowBytes, SEND_BUFFER_MESSAGES)
+    this.remoteWindow = init.receiveWindowBytes
+    this.remoteMaxMessageBytes = init.maxMessageBytes
   }
 
   get path (): LinkPath {
@@ -136,7 +153,9 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
       session: this.session,
       base: this.sendBuffer.base,
       peerSession: this.remoteSession ?? new Uint8Array(SESSION_ID_BYTES),
-      nextExpected: this.receiveWindow.nextExpected
+      nextExpected: this.receiveWindow.taken,
+      window: this.init.receiveWindowBytes,
+      maxMessageBytes: this.init.maxMessageBytes
     })
   }
 
@@ -164,9 +183,16 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
       if (this.closed) {
         throw new LifelineError('LINK_CLOSED', `Link to ${this.remotePeerId} is closed`)
       }
+      if (payload.byteLength > this.remoteMaxMessageBytes) {
+        throw new LifelineError('MESSAGE_TOO_LARGE', `Message of ${payload.byteLength} bytes exceeds what ${this.remotePeerId} accepts (${this.remoteMaxMessageBytes}); use openStream() for bulk data`)
+      }
+      // one message always goes (both limits admit at least the largest message); more
+      // only within our send buffer and the remote's receive window
       const buffer = this.sendBuffer
       return buffer.count === 0 ||
-        (buffer.count < SEND_BUFFER_MESSAGES && buffer.bytes + payload.byteLength <= this.init.sendBufferBytes)
+        (buffer.count < SEND_BUFFER_MESSAGES &&
+          buffer.bytes + payload.byteLength <= this.init.sendBufferBytes &&
+          buffer.cost + messageCost(payload.byteLength) <= this.remoteWindow)
     }, options)
     // copy: the caller may reuse its buffer while the message waits for its ack
     const entry = this.sendBuffer.push(payload.slice())
@@ -266,29 +292,65 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
       this.remoteSession = hello.session
       this.receiveWindow.reset(hello.base)
     }
+    this.remoteWindow = hello.window
+    this.remoteMaxMessageBytes = hello.maxMessageBytes
     if (sameSession(this.session, hello.peerSession)) {
       this.sendBuffer.ack(hello.nextExpected)
     }
     path.ready = true
     this.reselect()
+    // waiting senders see the remote's limits
+    this.changed.dispatchEvent(new Event('change'))
   }
 
   private onData (path: PathChannel, seq: number, payload: Uint8Array): void {
-    let ready: Uint8Array[]
+    let arrivals: Arrival[]
     try {
-      ready = this.receiveWindow.accept(seq, payload)
+      arrivals = this.receiveWindow.accept(seq, payload)
     } catch (err) {
-      path.close(err instanceof LifelineError ? err : undefined)
+      // the remote broke flow control: nothing it sends on any path can be trusted
+      const reason = err instanceof LifelineError ? err : new LifelineError('PROTOCOL_ERROR', 'Undeliverable message', { cause: err })
+      this.log.error('closing the link to %s: %s', this.remotePeerId, reason.message)
+      this.shutdown(reason)
       return
     }
-    for (const message of ready) {
-      this.safeDispatchEvent('message', { detail: message })
-      for (const queue of this.queues) {
-        queue.push(message)
+    for (const arrival of arrivals) {
+      this.deliver(arrival)
+    }
+  }
+
+  /**
+   * Hand a message to the listeners and to every `messages()` queue. It stays held
+   * against the receive window, and unacknowledged, until each queue handed it over.
+   */
+  private deliver (arrival: Arrival): void {
+    this.safeDispatchEvent('message', { detail: arrival.payload })
+    let readers = this.queues.size
+    if (readers === 0) {
+      this.taken(arrival)
+      return
+    }
+    const delivery: Delivery = {
+      payload: arrival.payload,
+      take: () => {
+        if (--readers === 0) {
+          this.taken(arrival)
+        }
       }
     }
+    for (const queue of this.queues) {
+      queue.push(delivery)
+    }
+  }
+
+  /** The application took a message: acknowledge it soon, at once if much was taken. */
+  private taken (arrival: Arrival): void {
+    if (!this.receiveWindow.release(arrival) || this.closed) {
+      return
+    }
     this.unacked++
-    if (this.unacked >= ACK_EVERY_MESSAGES) {
+    this.unackedBytes += messageCost(arrival.payload.byteLength)
+    if (this.unacked >= ACK_EVERY_MESSAGES || this.unackedBytes >= this.init.receiveWindowBytes * ACK_EVERY_WINDOW_FRACTION) {
       this.sendAck()
     } else {
       this.ackTimer ??= setTimeout(() => { this.sendAck() }, ACK_DELAY_MS)
@@ -299,7 +361,8 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
     clearTimeout(this.ackTimer)
     this.ackTimer = undefined
     this.unacked = 0
-    this.active?.send({ type: FrameType.ACK, nextExpected: this.receiveWindow.nextExpected })
+    this.unackedBytes = 0
+    this.active?.send({ type: FrameType.ACK, nextExpected: this.receiveWindow.taken })
   }
 
   private onRtt (path: PathChannel, rttMs: number): void {

@@ -1,9 +1,20 @@
 /**
- * The async iterator behind `Link.messages()`: buffers what arrives until the
- * consumer asks for it, and ends when the link closes or the consumer stops.
+ * The async iterator behind `Link.messages()`: holds what arrives until the consumer
+ * asks for it, and ends when the link closes or the consumer stops. It holds no more
+ * than the link's receive window: the link acknowledges a message only once every
+ * queue has handed it over (`Delivery.take()`), so the remote cannot send more while
+ * a consumer is slow.
  */
+
+/** A message shared by the queues it was pushed to, released once all of them handed it over. */
+export interface Delivery {
+  readonly payload: Uint8Array
+  take(): void
+}
+
 export class MessageQueue implements AsyncIterableIterator<Uint8Array> {
-  private readonly buffered: Uint8Array[] = []
+  private readonly buffered: Array<Delivery | undefined> = []
+  private head = 0
   private waiting: PromiseWithResolvers<IteratorResult<Uint8Array>> | undefined
   private ended = false
   private error: Error | undefined
@@ -13,19 +24,24 @@ export class MessageQueue implements AsyncIterableIterator<Uint8Array> {
     this.onDone = onDone
   }
 
-  push (message: Uint8Array): void {
+  push (delivery: Delivery): void {
     if (this.ended) {
+      delivery.take()
       return
     }
     if (this.waiting !== undefined) {
-      this.waiting.resolve({ value: message, done: false })
+      delivery.take()
+      this.waiting.resolve({ value: delivery.payload, done: false })
       this.waiting = undefined
       return
     }
-    this.buffered.push(message)
+    this.buffered.push(delivery)
   }
 
-  /** No more messages; with `err`, the next read after the buffer drains throws it. */
+  /**
+   * No more messages; what is buffered can still be read. With `err`, the next read
+   * after the buffer drains throws it.
+   */
   end (err?: Error): void {
     if (this.ended) {
       return
@@ -44,9 +60,10 @@ export class MessageQueue implements AsyncIterableIterator<Uint8Array> {
   }
 
   async next (): Promise<IteratorResult<Uint8Array>> {
-    const message = this.buffered.shift()
-    if (message !== undefined) {
-      return { value: message, done: false }
+    const delivery = this.shift()
+    if (delivery !== undefined) {
+      delivery.take()
+      return { value: delivery.payload, done: false }
     }
     if (this.ended) {
       if (this.error !== undefined) {
@@ -58,13 +75,30 @@ export class MessageQueue implements AsyncIterableIterator<Uint8Array> {
     return this.waiting.promise
   }
 
+  /** The consumer stopped: everything it has not read counts as taken. */
   return (): Promise<IteratorResult<Uint8Array>> {
     this.end()
-    this.buffered.length = 0
+    for (let delivery = this.shift(); delivery !== undefined; delivery = this.shift()) {
+      delivery.take()
+    }
     return Promise.resolve({ value: undefined, done: true })
   }
 
   [Symbol.asyncIterator] (): AsyncIterableIterator<Uint8Array> {
     return this
+  }
+
+  private shift (): Delivery | undefined {
+    const delivery = this.buffered[this.head]
+    if (delivery === undefined) {
+      return undefined
+    }
+    this.buffered[this.head++] = undefined
+    // compact now and then instead of shifting the whole array on every read
+    if (this.head === this.buffered.length || (this.head > 1024 && this.head * 2 > this.buffered.length)) {
+      this.buffered.splice(0, this.head)
+      this.head = 0
+    }
+    return delivery
   }
 }

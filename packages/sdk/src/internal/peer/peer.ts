@@ -8,7 +8,13 @@ import type { Connection, Logger, PeerId, PrivateKey, Stream } from '@libp2p/int
 import { logger } from '@libp2p/logger'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_ONLINE_TIMEOUT_MS, LINK_PROTOCOL } from '../../constants.js'
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_ONLINE_TIMEOUT_MS,
+  LINK_PROTOCOL,
+  MAX_PATHS_PER_LINK,
+  MAX_PENDING_INBOUND_LINKS
+} from '../../constants.js'
 import { isLifelineError, LifelineError } from '../../errors.js'
 import type { AbortOptions, ConnectOptions, Link, Peer, PeerEvents, PeerStatus, RelayStatus } from '../../types.js'
 import { LinkImpl } from '../link/link.js'
@@ -29,6 +35,8 @@ export interface PeerConfig {
   allowPrivateAddresses: boolean
   maxMessageBytes: number
   sendBufferBytes: number
+  receiveWindowBytes: number
+  maxInboundLinks: number
 }
 
 interface LinkState {
@@ -240,6 +248,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
         direction,
         maxMessageBytes: this.config.maxMessageBytes,
         sendBufferBytes: this.config.sendBufferBytes,
+        receiveWindowBytes: this.config.receiveWindowBytes,
         log: logger(`lifeline:link:${remotePeerId.slice(-6)}`),
         newStream: async (connection, protocol, options) => this.newStream(connection, protocol, options),
         onClose: closed => { this.onLinkClosed(closed) },
@@ -270,6 +279,12 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
   private onLinkStream (stream: Stream, connection: Connection): void {
     const remote = connection.remotePeer.toString()
     let state = this.linkStates.get(remote)
+    const refusal = this.refuseLinkStream(state)
+    if (refusal !== undefined) {
+      this.log('refusing a link stream from %s: %s', remote, refusal)
+      stream.abort(new LifelineError('PROTOCOL_ERROR', refusal))
+      return
+    }
     const isNew = state === undefined
     state ??= this.addLink(remote, 'inbound')
     const link = state.link
@@ -282,6 +297,32 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
         this.log('incoming link from %s failed its handshake - %e', remote, err)
       })
     }
+  }
+
+  /** Why a new link stream must be refused (the caps on inbound links), if it must. */
+  private refuseLinkStream (state: LinkState | undefined): string | undefined {
+    if (state !== undefined) {
+      return state.link.status().paths >= MAX_PATHS_PER_LINK
+        ? `the link already has ${MAX_PATHS_PER_LINK} paths (MAX_PATHS_PER_LINK)`
+        : undefined
+    }
+    let inbound = 0
+    let pending = 0
+    for (const { link } of this.linkStates.values()) {
+      if (link.direction === 'inbound') {
+        inbound++
+        if (!link.established) {
+          pending++
+        }
+      }
+    }
+    if (inbound >= this.config.maxInboundLinks) {
+      return `${inbound} inbound links are open (maxInboundLinks)`
+    }
+    if (pending >= MAX_PENDING_INBOUND_LINKS) {
+      return `${pending} inbound links are still in their handshake (MAX_PENDING_INBOUND_LINKS)`
+    }
+    return undefined
   }
 
   private onLinkClosed (link: LinkImpl): void {
