@@ -205,6 +205,13 @@ export const STREAMS_PER_CONNECTION_HEADROOM = 8
 /** Largest HOP or STOP message: a peer ID and a few addresses, never kilobytes. */
 export const MAX_HOP_MESSAGE_BYTES = 4 * 1024
 
+/**
+ * Ping streams one connection may have open at once. A Lifeline peer overlaps up to
+ * three pings to a relay that is slow to answer (the SDK's RELAY_PINGS_IN_FLIGHT);
+ * libp2p's default of two refused the third, and a refused ping counts as a miss.
+ */
+export const PING_STREAMS_PER_CONNECTION = 4
+
 /** The namespace for `DEBUG=lifeline:relay*`. */
 export const LOG_NAMESPACE = 'lifeline:relay'
 

@@ -13,7 +13,7 @@ import { createLibp2p } from 'libp2p'
 import {
   CIRCUIT_WINDOW_BYTES, HOP_TIMEOUT_MS, LIBP2P_CAP_HEADROOM, LOG_NAMESPACE, MAX_HOP_MESSAGE_BYTES,
   MAX_HTTP_HEADER_BYTES, MAX_SOCKET_BUFFERED_BYTES, MAX_WS_MESSAGE_BYTES, STREAMS_PER_CONNECTION_HEADROOM,
-  SWEEP_INTERVAL_MS, TCP_KEEPALIVE_IDLE_MS
+  PING_STREAMS_PER_CONNECTION, SWEEP_INTERVAL_MS, TCP_KEEPALIVE_IDLE_MS
 } from './constants.js'
 import { loadAllowlist } from './allowlist.js'
 import { SourceLimits } from './guard/source-limits.js'
@@ -115,7 +115,7 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
       // peers identify the relay; the relay needs nothing from them, so it does not
       // ask (a stream and a peer-store write less per connection)
       identify: identify({ runOnConnectionOpen: false }),
-      ping: ping()
+      ping: ping({ maxInboundStreams: PING_STREAMS_PER_CONNECTION })
     }
   })
 

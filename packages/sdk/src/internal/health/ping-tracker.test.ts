@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { PING_TIMEOUT_MAX_MS, PING_TIMEOUT_MIN_MS } from '../../constants.js'
+import { MAX_OUTSTANDING_PINGS, PING_TIMEOUT_MAX_MS, PING_TIMEOUT_MIN_MS } from '../../constants.js'
 import { PingTracker } from './ping-tracker.js'
 
 describe('PingTracker', () => {
@@ -56,5 +56,25 @@ describe('PingTracker with other timeouts', () => {
     const t = new PingTracker({ factor: 2, minMs: 100, maxMs: 300 })
     t.pong(t.sent(0), 120)
     expect(t.timeoutMs).toBe(240)
+  })
+})
+
+describe('PingTracker memory', () => {
+  it('remembers at most MAX_OUTSTANDING_PINGS unanswered pings, and still sees silence', () => {
+    const tracker = new PingTracker()
+    for (let t = 0; t < 10_000; t += 500) {
+      tracker.sent(t)
+    }
+    expect(tracker.unanswered).toBe(MAX_OUTSTANDING_PINGS)
+    expect(tracker.dead(10_000)).toBe(true)
+  })
+})
+
+describe('PingTracker timeouts', () => {
+  it('are whole milliseconds, usable with AbortSignal.timeout() in Node', () => {
+    const tracker = new PingTracker()
+    tracker.pong(tracker.sent(0), 343.37)
+    expect(Number.isInteger(tracker.timeoutMs)).toBe(true)
+    expect(() => AbortSignal.timeout(tracker.timeoutMs)).not.toThrow()
   })
 })

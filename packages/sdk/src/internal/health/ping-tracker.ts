@@ -3,6 +3,7 @@
  * Pure: the caller passes the time, so tests drive it with a fake clock.
  */
 import {
+  MAX_OUTSTANDING_PINGS,
   PING_TIMEOUT_MAX_MS,
   PING_TIMEOUT_MIN_MS,
   PING_TIMEOUT_RTT_FACTOR,
@@ -35,16 +36,30 @@ export class PingTracker {
     this.timeouts = timeouts
   }
 
-  /** How long a ping may go unanswered: clamp(k x RTT), as iroh's ping tracker does. */
+  /**
+   * How long a ping may go unanswered: clamp(k x RTT), as iroh's ping tracker does, in
+   * whole milliseconds (Node's `AbortSignal.timeout()` throws on a fraction, and the
+   * ping then failed at once, counted as a miss).
+   */
   get timeoutMs (): number {
     const { factor, minMs, maxMs } = this.timeouts
-    return Math.min(maxMs, Math.max(minMs, (this.srtt ?? 0) * factor))
+    return Math.ceil(Math.min(maxMs, Math.max(minMs, (this.srtt ?? 0) * factor)))
+  }
+
+  /** Pings sent and not answered yet (at most MAX_OUTSTANDING_PINGS are remembered). */
+  get unanswered (): number {
+    return this.outstanding.size
   }
 
   /** Register a ping sent now; returns its nonce. */
   sent (now: number): number {
     this.nonce = (this.nonce + 1) >>> 0
     this.outstanding.set(this.nonce, now)
+    if (this.outstanding.size > MAX_OUTSTANDING_PINGS) {
+      // forget the oldest: the rest are overdue as well, and say as much
+      const [oldest] = this.outstanding.keys()
+      this.outstanding.delete(oldest ?? this.nonce)
+    }
     return this.nonce
   }
 

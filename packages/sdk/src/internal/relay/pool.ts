@@ -14,6 +14,7 @@ import {
   RELAY_PING_LATE_TIMER_MS,
   RELAY_PING_MISSES_TO_DEAD,
   RELAY_PING_SUSPECT_INTERVAL_MS,
+  RELAY_PINGS_IN_FLIGHT,
   RELAY_PING_TIMEOUT_MAX_MS,
   RELAY_PING_TIMEOUT_MIN_MS,
   RESERVATION_REFRESH_FRACTION,
@@ -55,6 +56,8 @@ interface Entry {
   liveness: RelayLiveness
   /** When the next ping is due; pings go out on time even while one is unanswered. */
   nextPingAt: number
+  /** Pings sent and not yet answered or timed out (at most RELAY_PINGS_IN_FLIGHT). */
+  pingsInFlight: number
   abort?: AbortController | undefined
 }
 
@@ -78,7 +81,8 @@ export class RelayPool {
       failures: 0,
       retryAt: 0,
       liveness: new RelayLiveness({ missesToDead: RELAY_PING_MISSES_TO_DEAD, lateTimerMs: RELAY_PING_LATE_TIMER_MS }),
-      nextPingAt: 0
+      nextPingAt: 0,
+      pingsInFlight: 0
     }))
     this.wanted = Math.min(wanted, relays.length)
     this.components = components
@@ -240,7 +244,7 @@ export class RelayPool {
   private pingAll (): void {
     const now = this.components.now()
     for (const entry of this.entries) {
-      if (entry.state === 'reserved' && now >= entry.nextPingAt) {
+      if (entry.state === 'reserved' && now >= entry.nextPingAt && entry.pingsInFlight < RELAY_PINGS_IN_FLIGHT) {
         void this.pingOne(entry)
       }
     }
@@ -255,6 +259,7 @@ export class RelayPool {
     const sentAt = this.components.now()
     entry.nextPingAt = sentAt + (entry.liveness.verdict === 'alive' ? RELAY_PING_INTERVAL_MS : RELAY_PING_SUSPECT_INTERVAL_MS)
     const nonce = entry.tracker.sent(sentAt)
+    entry.pingsInFlight++
     try {
       await this.components.ping(connection, { signal: AbortSignal.timeout(timeout) })
       if (entry.connection !== connection) {
@@ -272,9 +277,13 @@ export class RelayPool {
       if (verdict === 'dead') {
         this.fail(entry, new Error(`relay did not answer ${RELAY_PING_MISSES_TO_DEAD} pings in a row (${Math.round(timeout)} ms each)`, { cause: err }))
       } else {
-        this.components.log('relay %s missed a ping (%s)', entry.relay.text, verdict)
+        this.components.log('relay %s missed a ping (%s) - %e', entry.relay.text, verdict, err)
         entry.nextPingAt = Math.min(entry.nextPingAt, this.components.now() + RELAY_PING_SUSPECT_INTERVAL_MS)
         this.onChange(this.statusOf(entry))
+      }
+    } finally {
+      if (entry.connection === connection) {
+        entry.pingsInFlight--
       }
     }
   }
@@ -301,6 +310,8 @@ export class RelayPool {
     clearTimeout(entry.refreshTimer)
     entry.connection = undefined
     entry.reservation = undefined
+    // pings on the old connection no longer count, nor hold back new ones
+    entry.pingsInFlight = 0
   }
 
   private setState (entry: Entry, state: EntryState): void {
