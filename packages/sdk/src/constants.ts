@@ -81,6 +81,22 @@ export const PATH_WRITE_STALL_MS = 30_000
 export const PING_INTERVAL_MS = 500
 
 /**
+ * Control frames a remote may send on one path, other than acks: pings, pongs, HELLO,
+ * CLOSE, DIRECT_UP. An honest remote sends about two a second (one ping per
+ * PING_INTERVAL_MS and the pongs to ours); ten times that, with a burst for timers
+ * bunched after a pause, leaves room. A remote that sends more is flooding (each ping
+ * costs a pong) and the path is closed with PROTOCOL_ERROR.
+ */
+export const CONTROL_FRAMES_PER_SECOND = 20
+export const CONTROL_FRAMES_BURST = 40
+
+/**
+ * Pings a path remembers while unanswered. A remote that reads but never answers is
+ * judged by the oldest ones; more would only grow memory while it keeps sending data.
+ */
+export const MAX_OUTSTANDING_PINGS = 16
+
+/**
  * A ping times out after clamp(PING_TIMEOUT_RTT_FACTOR x smoothed RTT) milliseconds
  * (iroh's ping tracker uses 3 x RTT with a floor). The floor absorbs the queueing of a
  * ping behind bulk data; the ceiling keeps detection of a dead path under 3 s.
@@ -131,6 +147,21 @@ export const DEFAULT_MAX_INBOUND_LINKS = 256
 export const MAX_PENDING_INBOUND_LINKS = 32
 
 /**
+ * New inbound connections libp2p accepts per second from one host. Every relayed
+ * connection comes from its relay's address, so this is a limit per relay: libp2p's
+ * default of 5 refuses peers that open links together (a room filling up). The relay
+ * limits each source's connection rate itself (16/s by default), and the caps on
+ * inbound links bound what those connections can cost.
+ */
+export const INBOUND_CONNECTIONS_PER_SECOND = 50
+
+/**
+ * Inbound connections in their Noise and Yamux upgrade at once (libp2p's default is
+ * 10). Each lasts at most libp2p's upgrade timeout; as many as the pending links.
+ */
+export const MAX_PENDING_INBOUND_CONNECTIONS = MAX_PENDING_INBOUND_LINKS
+
+/**
  * Paths one link may have at once: the relayed route in use, SPARE_ROUTES spares, a
  * direct connection, and routes being replaced while the old ones close. A remote
  * that opens more link streams than this is refused: each path has its buffers.
@@ -167,6 +198,14 @@ export const RELAY_PING_TIMEOUT_MAX_MS = 2000
  * with its own timeout, is silence.
  */
 export const RELAY_PING_MISSES_TO_DEAD = 3
+/**
+ * Pings one relay may have unanswered at once: while a relay is slow they overlap (one
+ * every RELAY_PING_SUSPECT_INTERVAL_MS, each with its own timeout), and each needs a
+ * stream of its own. libp2p's ping allows one outbound stream by default, so a second
+ * ping while the first waits failed at once and counted as a miss: a busy relay was
+ * called dead within a second. No more are sent than can make it dead.
+ */
+export const RELAY_PINGS_IN_FLIGHT = RELAY_PING_MISSES_TO_DEAD
 /**
  * A ping timeout seen this much later than it was due ran on a blocked event loop (a
  * GC pause, a long task): the pong may be queued right behind it, so the miss is not

@@ -10,7 +10,9 @@ export { createPeer } from './create-peer.js'
 export { isLifelineError, LifelineError } from './errors.js'
 export type { LifelineErrorCode } from './errors.js'
 export {
+  DEFAULT_MAX_INBOUND_LINKS,
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_RECEIVE_WINDOW_BYTES,
   DEFAULT_SEND_BUFFER_BYTES,
   LINK_PROTOCOL
 } from './constants.js'

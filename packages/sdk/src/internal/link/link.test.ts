@@ -24,6 +24,7 @@ function link (direction: 'outbound' | 'inbound', limits: Partial<Pick<LinkInit,
     log: logger(`test:link:${direction}`),
     newStream: () => Promise.reject(new Error('not in this test')),
     onClose: () => {},
+    onEstablished: () => {},
     onRemoteDirectUp: () => {},
     onPathLost: () => {}
   })

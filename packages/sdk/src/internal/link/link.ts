@@ -36,6 +36,11 @@ export interface LinkInit {
   newStream(connection: Connection, protocol: string, options: AbortOptions): Promise<Stream>
   /** Called once when the link has closed, to release what the peer holds for it. */
   onClose(link: LinkImpl): void
+  /**
+   * Called once, synchronously, when the first path completes its handshake: before any
+   * message is delivered, so whoever learns of the link from it misses none.
+   */
+  onEstablished(link: LinkImpl): void
   /** Called when the remote reports a direct connection up (see DIRECT_DIAL_STUCK_GRACE_MS). */
   onRemoteDirectUp(link: LinkImpl): void
   /** Called when a path closed, with how many paths remain. */
@@ -250,6 +255,8 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
     }
     this.paths.clear()
     this.active = undefined
+    // what arrived early will never be delivered; a reader the app keeps must not keep it
+    this.receiveWindow.reset(0)
     for (const queue of this.queues) {
       queue.end()
     }
@@ -406,7 +413,10 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
     }
     this.sendAck()
     this.lastPath = next.tier
-    this.established = true
+    if (!this.established) {
+      this.established = true
+      this.init.onEstablished(this)
+    }
     this.log('sending on %s path %s', next.tier, next.id)
     this.changed.dispatchEvent(new Event('change'))
     if (previous !== next.tier) {

@@ -5,7 +5,7 @@
 import type { Connection, Stream } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { MAX_QUEUED_CONTROL_FRAMES, PATH_WRITE_STALL_MS } from '../../constants.js'
+import { CONTROL_FRAMES_BURST, CONTROL_FRAMES_PER_SECOND, MAX_QUEUED_CONTROL_FRAMES, PATH_WRITE_STALL_MS } from '../../constants.js'
 import type { LifelineError } from '../../errors.js'
 import { encodeFrame, FrameType } from './frame.js'
 import { PathChannel } from './path-channel.js'
@@ -38,11 +38,12 @@ afterEach(() => {
   }
 })
 
-function openPath (stream: Stream): { path: PathChannel, closed: Array<LifelineError | undefined> } {
+function openPath (stream: Stream, now: () => number = () => performance.now()): { path: PathChannel, closed: Array<LifelineError | undefined> } {
   const closed: Array<LifelineError | undefined> = []
   const path = new PathChannel({
     stream,
     connection,
+    now,
     maxFrameBytes: 1024,
     log: logger('test:path'),
     events: { frame: () => {}, rtt: () => {}, close: (_p, err) => { closed.push(err) } }
@@ -51,8 +52,12 @@ function openPath (stream: Stream): { path: PathChannel, closed: Array<LifelineE
   return { path, closed }
 }
 
-function receivePings (stream: EventTarget, count: number): void {
+/** Deliver `count` pings, `clock` (if given) moving on by `gapMs` before each. */
+function receivePings (stream: EventTarget, count: number, clock?: { now: number, gapMs: number }): void {
   for (let nonce = 1; nonce <= count; nonce++) {
+    if (clock !== undefined) {
+      clock.now += clock.gapMs
+    }
     for (const chunk of encodeFrame({ type: FrameType.PING, nonce })) {
       stream.dispatchEvent(Object.assign(new Event('message'), { data: chunk }))
     }
@@ -62,11 +67,21 @@ function receivePings (stream: EventTarget, count: number): void {
 describe('PathChannel', () => {
   it('answers a ping flood it cannot send with one waiting pong, not a queue of them', () => {
     const stream = unreadStream()
-    const { path, closed } = openPath(stream)
+    const clock = { now: 0, gapMs: 1000 / CONTROL_FRAMES_PER_SECOND }
+    const { path, closed } = openPath(stream, () => clock.now)
     // were the pongs queued one by one, the control-frame cap would close the path
-    receivePings(stream, 10 * MAX_QUEUED_CONTROL_FRAMES)
+    receivePings(stream, 10 * MAX_QUEUED_CONTROL_FRAMES, clock)
     expect(path.closed).toBe(false)
     expect(closed).toEqual([])
+  })
+
+  it('closes a path whose remote sends control frames faster than CONTROL_FRAMES_PER_SECOND', () => {
+    const stream = unreadStream()
+    const clock = { now: 0, gapMs: 1000 / CONTROL_FRAMES_PER_SECOND / 2 }
+    const { path, closed } = openPath(stream, () => clock.now)
+    receivePings(stream, CONTROL_FRAMES_BURST * 3, clock)
+    expect(path.closed).toBe(true)
+    expect(closed[0]?.code).toBe('PROTOCOL_ERROR')
   })
 
   it('closes a path whose remote sends but has read nothing for PATH_WRITE_STALL_MS', async () => {

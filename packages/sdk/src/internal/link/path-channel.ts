@@ -5,12 +5,19 @@
  */
 import type { Connection, Logger, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
-import { MAX_QUEUED_CONTROL_FRAMES, PATH_WRITE_STALL_MS, PING_INTERVAL_MS } from '../../constants.js'
+import {
+  CONTROL_FRAMES_BURST,
+  CONTROL_FRAMES_PER_SECOND,
+  MAX_QUEUED_CONTROL_FRAMES,
+  PATH_WRITE_STALL_MS,
+  PING_INTERVAL_MS
+} from '../../constants.js'
 import { isLifelineError, LifelineError } from '../../errors.js'
 import type { LinkPath } from '../../types.js'
 import { PingTracker } from '../health/ping-tracker.js'
 import { deadline } from '../util/abort.js'
 import { drained } from '../util/drain.js'
+import { RateLimit } from '../util/rate-limit.js'
 import { encodeFrame, FrameDecoder, FrameType, type Frame } from './frame.js'
 
 /**
@@ -52,6 +59,8 @@ export class PathChannel {
   private readonly urgent: Array<{ type: Frame['type'], chunks: Uint8Array[] }> = []
   private readonly queue: Uint8Array[][] = []
   private pumping = false
+  /** Control frames the remote may send (acks aside, which follow the data). */
+  private readonly controlFrames: RateLimit
   private readonly pingTimer: ReturnType<typeof setInterval>
 
   constructor (init: PathChannelInit) {
@@ -63,6 +72,7 @@ export class PathChannel {
     this.events = init.events
     this.log = init.log
     this.now = init.now ?? (() => performance.now())
+    this.controlFrames = new RateLimit(CONTROL_FRAMES_PER_SECOND, CONTROL_FRAMES_BURST, this.now())
     // the link pings by itself; libp2p's idle timeout must not close a quiet link
     this.stream.inactivityTimeout = 0
     this.stream.addEventListener('message', this.onMessage)
@@ -180,6 +190,11 @@ export class PathChannel {
     }
     for (const frame of frames) {
       if (this.closed) {
+        return
+      }
+      if (frame.type !== FrameType.DATA && frame.type !== FrameType.ACK && !this.controlFrames.take(now)) {
+        this.log('%s path %s: the remote sends control frames faster than %d/s; closing it', this.tier, this.id, CONTROL_FRAMES_PER_SECOND)
+        this.close(new LifelineError('PROTOCOL_ERROR', `The remote flooded the ${this.tier} path with control frames (more than ${CONTROL_FRAMES_PER_SECOND}/s)`))
         return
       }
       if (frame.type === FrameType.PING) {

@@ -13,6 +13,7 @@ import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { webTransport } from '@libp2p/webtransport'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import { INBOUND_CONNECTIONS_PER_SECOND, MAX_PENDING_INBOUND_CONNECTIONS, RELAY_PINGS_IN_FLIGHT } from '../../constants.js'
 
 export type Libp2pNode = Libp2p<{ ping: Ping, identify: unknown }>
 
@@ -34,6 +35,12 @@ export async function createNode (options: NodeOptions): Promise<Libp2pNode> {
     // libp2p listens on a relay by itself when dialled through one it holds no
     // reservation of its own on; that must never stop the peer
     transportManager: { faultTolerance: FaultTolerance.NO_FATAL },
+    // every relayed connection comes from its relay's address, so libp2p's per-host
+    // limits are per relay here: see the constants
+    connectionManager: {
+      inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND,
+      maxIncomingPendingConnections: MAX_PENDING_INBOUND_CONNECTIONS
+    },
     transports: [
       webSockets(),
       webTransport(),
@@ -48,7 +55,8 @@ export async function createNode (options: NodeOptions): Promise<Libp2pNode> {
       : {},
     services: {
       identify: identify(),
-      ping: ping()
+      // the relay pool overlaps its pings to a slow relay: see RELAY_PINGS_IN_FLIGHT
+      ping: ping({ maxOutboundStreams: RELAY_PINGS_IN_FLIGHT })
     }
   })
 }

@@ -252,6 +252,13 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
         log: logger(`lifeline:link:${remotePeerId.slice(-6)}`),
         newStream: async (connection, protocol, options) => this.newStream(connection, protocol, options),
         onClose: closed => { this.onLinkClosed(closed) },
+        onEstablished: established => {
+          // an inbound link is announced once its handshake is done, and before its
+          // first message: garbage never becomes a link, and no message is missed
+          if (established.direction === 'inbound') {
+            this.safeDispatchEvent('link', { detail: established })
+          }
+        },
         onRemoteDirectUp: () => { state.routes?.remoteReportsDirectUp() },
         onPathLost: (tier, remaining) => { this.onLinkPathLost(state, tier, remaining) }
       })
@@ -285,18 +292,8 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
       stream.abort(new LifelineError('PROTOCOL_ERROR', refusal))
       return
     }
-    const isNew = state === undefined
     state ??= this.addLink(remote, 'inbound')
-    const link = state.link
-    link.attach(stream, connection)
-    if (isNew) {
-      // announce the link only once its handshake is done: garbage never becomes a link
-      link.ready().then(() => {
-        this.safeDispatchEvent('link', { detail: link })
-      }, (err: unknown) => {
-        this.log('incoming link from %s failed its handshake - %e', remote, err)
-      })
-    }
+    state.link.attach(stream, connection)
   }
 
   /** Why a new link stream must be refused (the caps on inbound links), if it must. */
