@@ -19,6 +19,7 @@ export type {
   ConnectOptions,
   ConnectProgress,
   Link,
+  LinkDirection,
   LinkEvents,
   LinkPath,
   LinkStatus,

@@ -8,7 +8,7 @@ import type { Connection, Logger, Stream } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
 import { ACK_DELAY_MS, ACK_EVERY_MESSAGES, FRAME_OVERHEAD_BYTES, HANDSHAKE_TIMEOUT_MS, SEND_BUFFER_MESSAGES } from '../../constants.js'
 import { LifelineError } from '../../errors.js'
-import type { AbortOptions, Link, LinkEvents, LinkPath, LinkStatus } from '../../types.js'
+import type { AbortOptions, Link, LinkDirection, LinkEvents, LinkPath, LinkStatus } from '../../types.js'
 import { selectPath } from '../health/path-selector.js'
 import { abortError, waitFor } from '../util/abort.js'
 import { relayOf } from '../util/parse.js'
@@ -19,7 +19,7 @@ import { ReceiveWindow, sameSession, SendBuffer } from './reliable.js'
 
 export interface LinkInit {
   remotePeerId: string
-  direction: 'outbound' | 'inbound'
+  direction: LinkDirection
   maxMessageBytes: number
   sendBufferBytes: number
   log: Logger
@@ -37,7 +37,7 @@ const encoder = new TextEncoder()
 
 export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
   readonly remotePeerId: string
-  readonly direction: 'outbound' | 'inbound'
+  readonly direction: LinkDirection
   closed = false
   /** True once any path has completed its handshake; a link that never did is discarded. */
   established = false

@@ -10,7 +10,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_ONLINE_TIMEOUT_MS, LINK_PROTOCOL } from '../../constants.js'
 import { isLifelineError, LifelineError } from '../../errors.js'
-import type { AbortOptions, ConnectOptions, Link, Peer, PeerEvents, PeerStatus, RelayStatus } from '../../types.js'
+import type { AbortOptions, ConnectOptions, Link, LinkDirection, LinkPath, Peer, PeerEvents, PeerStatus, RelayStatus } from '../../types.js'
 import { LinkImpl } from '../link/link.js'
 import { reserve } from '../relay/hop.js'
 import { RelayPool } from '../relay/pool.js'
@@ -233,7 +233,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     }
   }
 
-  private addLink (remotePeerId: string, direction: 'outbound' | 'inbound'): LinkState {
+  private addLink (remotePeerId: string, direction: LinkDirection): LinkState {
     const state: LinkState = {
       link: new LinkImpl({
         remotePeerId,
@@ -301,7 +301,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     this.onStatusChange()
   }
 
-  private onLinkPathLost (state: LinkState, tier: 'direct' | 'relayed', remaining: number): void {
+  private onLinkPathLost (state: LinkState, tier: LinkPath, remaining: number): void {
     const { link } = state
     if (remaining === 0 && !link.established && link.direction === 'inbound') {
       link.shutdown(new LifelineError('PROTOCOL_ERROR', `Incoming link from ${link.remotePeerId} failed its handshake`))
