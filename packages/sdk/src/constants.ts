@@ -167,3 +167,17 @@ export const ROUTE_BACKOFF_MAX_MS = 10_000
  */
 export const DIRECT_RETRY_BASE_MS = 2000
 export const DIRECT_RETRY_MAX_MS = 60_000
+
+// ---------------------------------------------------------------------------
+// Routes (internal/routes/): keeping and restoring a link's paths
+// ---------------------------------------------------------------------------
+
+/**
+ * A route dialled to keep a spare or restore a link (not one of `connect()`'s, which run
+ * under its deadline) gets this long for all of it: the relay connection, HOP CONNECT
+ * and the remote's STOP answer, the Noise and Yamux handshakes over the circuit, and the
+ * link stream. The same budget as a relay dial (RELAY_DIAL_TIMEOUT_MS): on a working
+ * relay each step is a round trip or two, and a route that takes longer is better
+ * tried again after its backoff, through the next relay meanwhile.
+ */
+export const ROUTE_DIAL_TIMEOUT_MS = 5000

@@ -2,16 +2,17 @@ import type { Connection, Stream } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { streamPair } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
+import { TypedEventEmitter } from 'main-event'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { HANDSHAKE_TIMEOUT_MS } from '../../constants.js'
-import type { LinkPath } from '../../types.js'
-import { LinkImpl } from './link.js'
+import type { LinkDirection, LinkPath } from '../../types.js'
+import { LinkImpl, type LinkPathEvents } from './link.js'
 
 const RELAY = '12D3KooWHFrmLWTTDD4NodngtRMEVYtDGW3mcpGXNzJZeRTMM4Aw'
 const links: LinkImpl[] = []
 let connections = 0
 
-function link (direction: 'outbound' | 'inbound'): LinkImpl {
+function link (direction: LinkDirection): LinkImpl {
   const created = new LinkImpl({
     remotePeerId: direction === 'outbound' ? 'B' : 'A',
     direction,
@@ -20,8 +21,7 @@ function link (direction: 'outbound' | 'inbound'): LinkImpl {
     log: logger(`test:link:${direction}`),
     newStream: () => Promise.reject(new Error('not in this test')),
     onClose: () => {},
-    onRemoteDirectUp: () => {},
-    onPathLost: () => {}
+    pathEvents: new TypedEventEmitter<LinkPathEvents>()
   })
   links.push(created)
   return created
@@ -136,8 +136,7 @@ describe('Link', () => {
       log: logger('test:link:small'),
       newStream: () => Promise.reject(new Error('unused')),
       onClose: () => {},
-      onRemoteDirectUp: () => {},
-      onPathLost: () => {}
+      pathEvents: new TypedEventEmitter<LinkPathEvents>()
     })
     links.push(small)
     await small.send(new Uint8Array(1000))

@@ -5,7 +5,7 @@
  * "Delivery semantics".
  */
 import type { Connection, Logger, Stream } from '@libp2p/interface'
-import { TypedEventEmitter } from 'main-event'
+import { TypedEventEmitter, type TypedEventTarget } from 'main-event'
 import { ACK_DELAY_MS, ACK_EVERY_MESSAGES, FRAME_OVERHEAD_BYTES, HANDSHAKE_TIMEOUT_MS, SEND_BUFFER_MESSAGES } from '../../constants.js'
 import { LifelineError } from '../../errors.js'
 import type { AbortOptions, Link, LinkDirection, LinkEvents, LinkPath, LinkStatus } from '../../types.js'
@@ -27,10 +27,16 @@ export interface LinkInit {
   newStream(connection: Connection, protocol: string, options: AbortOptions): Promise<Stream>
   /** Called once when the link has closed, to release what the peer holds for it. */
   onClose(link: LinkImpl): void
-  /** Called when the remote reports a direct connection up (see DIRECT_DIAL_STUCK_GRACE_MS). */
-  onRemoteDirectUp(link: LinkImpl): void
-  /** Called when a path closed, with how many paths remain. */
-  onPathLost(tier: LinkPath, remaining: number): void
+  /** Where the link reports happenings on its paths, for the routes that keep them. */
+  pathEvents: TypedEventTarget<LinkPathEvents>
+}
+
+/** Happenings on a link's paths (internal/routes/ listens for them). */
+export interface LinkPathEvents {
+  /** A path closed; `remaining` paths are left. */
+  'path-lost': CustomEvent<{ tier: LinkPath, remaining: number }>
+  /** The remote reports a direct connection up (see DIRECT_DIAL_STUCK_GRACE_MS). */
+  'remote-direct-up': CustomEvent<null>
 }
 
 const encoder = new TextEncoder()
@@ -250,7 +256,7 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
         this.shutdown(undefined)
         break
       case FrameType.DIRECT_UP:
-        this.init.onRemoteDirectUp(this)
+        this.init.pathEvents.safeDispatchEvent('remote-direct-up')
         break
       default:
         break
@@ -321,7 +327,7 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
       this.active = undefined
     }
     this.reselect()
-    this.init.onPathLost(path.tier, this.paths.size)
+    this.init.pathEvents.safeDispatchEvent('path-lost', { detail: { tier: path.tier, remaining: this.paths.size } })
   }
 
   /** Choose the path to send on; on a change, everything unacknowledged goes out again on the new path. */
