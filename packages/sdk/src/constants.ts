@@ -154,7 +154,10 @@ export const ROUTE_STAGGER_MS = 250
 /** Relayed routes a link keeps besides the one it uses, so a relay's death costs no reconnect. */
 export const SPARE_ROUTES = 1
 
-/** How often an outbound link checks that it has its routes (and tries to restore them). */
+/**
+ * How often a link checks that it has its routes and restores what is missing: the side
+ * that opened it its spares and direct path, the other side a link left with no path.
+ */
 export const ROUTE_CHECK_INTERVAL_MS = 1000
 
 /** A route through a relay that failed is retried after a backoff from 1 s to 10 s. */

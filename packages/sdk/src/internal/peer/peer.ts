@@ -1,8 +1,8 @@
 /**
  * The Peer behind `createPeer()`: owns the libp2p node, the relay pool and one Link
  * per remote peer, each with its LinkRoutes (internal/routes/): for a link this peer
- * opened they race the relays, keep a spare route and upgrade to WebRTC; a link the
- * remote opened follows what the remote opens.
+ * opened they race the relays, keep a spare route and upgrade to WebRTC; for a link
+ * the remote opened they restore it when it has lost every path.
  */
 import { privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { Connection, Logger, PeerId, PrivateKey, Stream } from '@libp2p/interface'
@@ -243,7 +243,8 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     const link = state.link
     link.attach(stream, connection)
     if (isNew) {
-      // the remote keeps this link's spares and direct path
+      // the remote keeps this link's spares and direct path; its routes here only
+      // restore it once established, if it loses every path
       state.routes.start()
       // announce the link only once its handshake is done: garbage never becomes a link
       link.ready().then(() => {

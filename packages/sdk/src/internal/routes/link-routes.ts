@@ -5,8 +5,8 @@
  * lost and the remote's DIRECT_UP from the link, a new direct connection from libp2p)
  * and check every ROUTE_CHECK_INTERVAL_MS, restoring what is missing with backoff
  * (route-policy.ts): the opener keeps a spare route through a second relay and the
- * direct upgrade (direct-upgrade.ts, direct-retry.ts); on the other side they report
- * a direct connection the remote opened.
+ * direct upgrade (direct-upgrade.ts, direct-retry.ts); the other side dials the
+ * remote again when the link it accepted has lost every path.
  */
 import type { Connection, Libp2pEvents, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'

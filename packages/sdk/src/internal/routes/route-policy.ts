@@ -3,7 +3,10 @@
  * RouteBackoff's injected clock: the routes pass in what the link holds.
  *
  * The side that opened a link keeps it up: one route in use plus SPARE_ROUTES warm
- * spares, each through a different relay. The other side follows what it opens.
+ * spares, each through a different relay. The other side only restores: an
+ * established link that lost its last path dials the remote through its own relays
+ * (the remote holds reservations too), so a link comes back whichever side still
+ * reaches the relays. It keeps no spares, so the two sides never both do.
  */
 import type { Connection } from '@libp2p/interface'
 import { SPARE_ROUTES } from '../../constants.js'
@@ -30,7 +33,7 @@ export function relayedRoutesWanted (link: LinkShape): number {
   if (link.direction === 'outbound') {
     return 1 + SPARE_ROUTES
   }
-  return 0
+  return link.established && link.paths === 0 ? 1 : 0
 }
 
 /**
