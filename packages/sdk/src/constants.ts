@@ -241,7 +241,10 @@ export const ROUTE_STAGGER_MS = 250
 /** Relayed routes a link keeps besides the one it uses, so a relay's death costs no reconnect. */
 export const SPARE_ROUTES = 1
 
-/** How often an outbound link checks that it has its routes (and tries to restore them). */
+/**
+ * How often a link checks that it has its routes and restores what is missing: the side
+ * that opened it its spares and direct path, the other side a link left with no path.
+ */
 export const ROUTE_CHECK_INTERVAL_MS = 1000
 
 /** A route through a relay that failed is retried after a backoff from 1 s to 10 s. */
@@ -254,3 +257,17 @@ export const ROUTE_BACKOFF_MAX_MS = 10_000
  */
 export const DIRECT_RETRY_BASE_MS = 2000
 export const DIRECT_RETRY_MAX_MS = 60_000
+
+// ---------------------------------------------------------------------------
+// Routes (internal/routes/): keeping and restoring a link's paths
+// ---------------------------------------------------------------------------
+
+/**
+ * A route dialled to keep a spare or restore a link (not one of `connect()`'s, which run
+ * under its deadline) gets this long for all of it: the relay connection, HOP CONNECT
+ * and the remote's STOP answer, the Noise and Yamux handshakes over the circuit, and the
+ * link stream. The same budget as a relay dial (RELAY_DIAL_TIMEOUT_MS): on a working
+ * relay each step is a round trip or two, and a route that takes longer is better
+ * tried again after its backoff, through the next relay meanwhile.
+ */
+export const ROUTE_DIAL_TIMEOUT_MS = 5000

@@ -21,6 +21,7 @@ export type {
   ConnectOptions,
   ConnectProgress,
   Link,
+  LinkDirection,
   LinkEvents,
   LinkPath,
   LinkStatus,

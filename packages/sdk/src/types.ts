@@ -3,8 +3,11 @@ import type { Stream, TypedEventTarget } from '@libp2p/interface'
 
 export type { Stream }
 
-/** How a link's messages currently travel. */
+/** How a link's messages currently travel: the path tier. */
 export type LinkPath = 'relayed' | 'direct'
+
+/** Who opened a link: this peer (`outbound`) or the remote (`inbound`). */
+export type LinkDirection = 'outbound' | 'inbound'
 
 export interface PeerInit {
   /**
@@ -123,7 +126,7 @@ export interface LinkStatus {
   rttMs?: number
   state: 'open' | 'closed'
   /** Who opened the link: this peer (`outbound`) or the remote (`inbound`). */
-  direction: 'outbound' | 'inbound'
+  direction: LinkDirection
 }
 
 export interface PeerStatus {
@@ -199,7 +202,7 @@ export interface LinkEvents {
 
 export interface Link extends TypedEventTarget<LinkEvents>, AsyncIterable<Uint8Array> {
   readonly remotePeerId: string
-  readonly direction: 'outbound' | 'inbound'
+  readonly direction: LinkDirection
   /** How messages travel now. */
   readonly path: LinkPath
   /** Smoothed round-trip time of the current path in ms, once measured. */

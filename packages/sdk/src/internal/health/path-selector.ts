@@ -4,11 +4,11 @@
  * a dead one is left at once); inside a tier the link moves only for a clear RTT gain,
  * so two similar paths do not flap (iroh's biased RTT path selector does the same).
  */
-export type Tier = 'direct' | 'relayed'
+import type { LinkPath } from '../../types.js'
 
 export interface Candidate {
   id: string
-  tier: Tier
+  tier: LinkPath
   /** Smoothed RTT, undefined until measured. */
   rttMs: number | undefined
 }
@@ -17,7 +17,7 @@ export interface Candidate {
 export const SWITCH_MIN_GAIN_RATIO = 0.2
 export const SWITCH_MIN_GAIN_MS = 5
 
-function rank (tier: Tier): number {
+function rank (tier: LinkPath): number {
   return tier === 'direct' ? 0 : 1
 }
 

@@ -2,18 +2,19 @@ import type { Connection, Stream } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { streamPair } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
+import { TypedEventEmitter } from 'main-event'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { HANDSHAKE_TIMEOUT_MS } from '../../constants.js'
-import type { LinkPath } from '../../types.js'
+import type { LinkDirection, LinkPath } from '../../types.js'
 import { encodeFrame, FrameDecoder, FrameType, type Frame } from './frame.js'
-import { LinkImpl, type LinkInit } from './link.js'
+import { LinkImpl, type LinkInit, type LinkPathEvents } from './link.js'
 import { messageCost } from './reliable.js'
 
 const RELAY = '12D3KooWHFrmLWTTDD4NodngtRMEVYtDGW3mcpGXNzJZeRTMM4Aw'
 const links: LinkImpl[] = []
 let connections = 0
 
-function link (direction: 'outbound' | 'inbound', limits: Partial<Pick<LinkInit, 'maxMessageBytes' | 'sendBufferBytes' | 'receiveWindowBytes'>> = {}): LinkImpl {
+function link (direction: LinkDirection, limits: Partial<Pick<LinkInit, 'maxMessageBytes' | 'sendBufferBytes' | 'receiveWindowBytes'>> = {}): LinkImpl {
   const created = new LinkImpl({
     remotePeerId: direction === 'outbound' ? 'B' : 'A',
     direction,
@@ -25,8 +26,7 @@ function link (direction: 'outbound' | 'inbound', limits: Partial<Pick<LinkInit,
     newStream: () => Promise.reject(new Error('not in this test')),
     onClose: () => {},
     onEstablished: () => {},
-    onRemoteDirectUp: () => {},
-    onPathLost: () => {}
+    pathEvents: new TypedEventEmitter<LinkPathEvents>()
   })
   links.push(created)
   return created

@@ -5,7 +5,7 @@
  * "Delivery semantics".
  */
 import type { Connection, Logger, Stream } from '@libp2p/interface'
-import { TypedEventEmitter } from 'main-event'
+import { TypedEventEmitter, type TypedEventTarget } from 'main-event'
 import {
   ACK_DELAY_MS,
   ACK_EVERY_MESSAGES,
@@ -15,7 +15,7 @@ import {
   SEND_BUFFER_MESSAGES
 } from '../../constants.js'
 import { LifelineError } from '../../errors.js'
-import type { AbortOptions, Link, LinkEvents, LinkPath, LinkStatus } from '../../types.js'
+import type { AbortOptions, Link, LinkDirection, LinkEvents, LinkPath, LinkStatus } from '../../types.js'
 import { selectPath } from '../health/path-selector.js'
 import { abortError, waitFor } from '../util/abort.js'
 import { relayOf } from '../util/parse.js'
@@ -26,7 +26,7 @@ import { messageCost, ReceiveWindow, sameSession, SendBuffer, type Arrival } fro
 
 export interface LinkInit {
   remotePeerId: string
-  direction: 'outbound' | 'inbound'
+  direction: LinkDirection
   maxMessageBytes: number
   sendBufferBytes: number
   /** Bytes held for the application before the remote must wait (see reliable.ts). */
@@ -41,17 +41,23 @@ export interface LinkInit {
    * message is delivered, so whoever learns of the link from it misses none.
    */
   onEstablished(link: LinkImpl): void
-  /** Called when the remote reports a direct connection up (see DIRECT_DIAL_STUCK_GRACE_MS). */
-  onRemoteDirectUp(link: LinkImpl): void
-  /** Called when a path closed, with how many paths remain. */
-  onPathLost(tier: LinkPath, remaining: number): void
+  /** Where the link reports happenings on its paths, for the routes that keep them. */
+  pathEvents: TypedEventTarget<LinkPathEvents>
+}
+
+/** Happenings on a link's paths (internal/routes/ listens for them). */
+export interface LinkPathEvents {
+  /** A path closed; `remaining` paths are left. */
+  'path-lost': CustomEvent<{ tier: LinkPath, remaining: number }>
+  /** The remote reports a direct connection up (see DIRECT_DIAL_STUCK_GRACE_MS). */
+  'remote-direct-up': CustomEvent<null>
 }
 
 const encoder = new TextEncoder()
 
 export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
   readonly remotePeerId: string
-  readonly direction: 'outbound' | 'inbound'
+  readonly direction: LinkDirection
   closed = false
   /** True once any path has completed its handshake; a link that never did is discarded. */
   established = false
@@ -283,7 +289,7 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
         this.shutdown(undefined)
         break
       case FrameType.DIRECT_UP:
-        this.init.onRemoteDirectUp(this)
+        this.init.pathEvents.safeDispatchEvent('remote-direct-up')
         break
       default:
         break
@@ -391,7 +397,7 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
       this.active = undefined
     }
     this.reselect()
-    this.init.onPathLost(path.tier, this.paths.size)
+    this.init.pathEvents.safeDispatchEvent('path-lost', { detail: { tier: path.tier, remaining: this.paths.size } })
   }
 
   /** Choose the path to send on; on a change, everything unacknowledged goes out again on the new path. */

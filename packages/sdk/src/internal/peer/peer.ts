@@ -1,12 +1,12 @@
 /**
  * The Peer behind `createPeer()`: owns the libp2p node, the relay pool and one Link
- * per remote peer. Outbound links get a LinkRoutes that races the relays, keeps a
- * spare route and upgrades to WebRTC; inbound links follow what the remote opens.
+ * per remote peer, each with its LinkRoutes (internal/routes/): for a link this peer
+ * opened they race the relays, keep a spare route and upgrade to WebRTC; for a link
+ * the remote opened they restore it when it has lost every path.
  */
 import { privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { Connection, Logger, PeerId, PrivateKey, Stream } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
-import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -16,15 +16,15 @@ import {
   MAX_PENDING_INBOUND_LINKS
 } from '../../constants.js'
 import { isLifelineError, LifelineError } from '../../errors.js'
-import type { AbortOptions, ConnectOptions, Link, Peer, PeerEvents, PeerStatus, RelayStatus } from '../../types.js'
-import { LinkImpl } from '../link/link.js'
+import type { AbortOptions, ConnectOptions, Link, LinkDirection, Peer, PeerEvents, PeerStatus, RelayStatus } from '../../types.js'
+import { LinkImpl, type LinkPathEvents } from '../link/link.js'
 import { reserve } from '../relay/hop.js'
 import { RelayPool } from '../relay/pool.js'
+import { LinkRoutes, type LinkRoutesComponents } from '../routes/link-routes.js'
 import { onNetworkOnline } from '../runtime/network.js'
 import { abortError, deadline, isTimeoutReason, waitFor } from '../util/abort.js'
-import { parsePeerId, relayOf, type RelayAddress } from '../util/parse.js'
+import { parsePeerId, type RelayAddress } from '../util/parse.js'
 import { createNode, type Libp2pNode } from './libp2p-node.js'
-import { LinkRoutes } from './link-routes.js'
 
 export interface PeerConfig {
   privateKey: PrivateKey
@@ -41,8 +41,7 @@ export interface PeerConfig {
 
 interface LinkState {
   link: LinkImpl
-  /** Outbound links only: the side that opened a link keeps its routes. */
-  routes?: LinkRoutes
+  routes: LinkRoutes
 }
 
 export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
@@ -51,14 +50,14 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
   private readonly node: Libp2pNode
   private readonly pool: RelayPool
   private readonly linkStates = new Map<string, LinkState>()
+  /** What every link's routes use of the node and the pool (each adds its own log). */
+  private readonly routeComponents: Omit<LinkRoutesComponents, 'log'>
   /**
    * Deadline signals of calls under way. Holding them keeps a caller's
    * `AbortSignal.timeout()` alive until it fires: a browser may collect a signal nothing
    * else references, and the call would then wait for ever.
    */
   private readonly inFlight = new Set<AbortSignal>()
-  /** Connections a link stream is being opened on. */
-  private readonly attaching = new Set<string>()
   private readonly log: Logger
   private readonly changed = new EventTarget()
   private started = false
@@ -83,6 +82,15 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
       random: Math.random,
       log: logger(`lifeline:relay-pool:${this.peerId.slice(-6)}`)
     }, status => { this.onRelayChange(status) })
+    this.routeComponents = {
+      events: node,
+      dial: async (ma, options) => node.dial(ma, options),
+      getConnections: peer => node.getConnections(peer),
+      newStream: async (connection, { signal }) => connection.newStream(LINK_PROTOCOL, { signal, runOnLimitedConnection: true }),
+      relays: () => this.pool.ranked(),
+      now: () => Date.now(),
+      random: Math.random
+    }
   }
 
   async start (): Promise<void> {
@@ -92,7 +100,6 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     await this.node.handle(LINK_PROTOCOL, (stream, connection) => { this.onLinkStream(stream, connection) }, {
       runOnLimitedConnection: true
     })
-    this.node.addEventListener('connection:open', this.onConnectionOpen)
     await this.node.start()
     this.started = true
     this.pool.start()
@@ -113,7 +120,6 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     }
     this.stopWatchingNetwork?.()
     this.pool.stop()
-    this.node.removeEventListener('connection:open', this.onConnectionOpen)
     await this.node.stop()
     this.onStatusChange()
   }
@@ -169,13 +175,11 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
       await existing.link.ready(options)
       return existing.link
     }
-    const state = this.addLink(remote.toString(), 'outbound')
-    const routes = this.createRoutes(state.link, remote)
-    state.routes = routes
+    const state = this.addLink(remote, 'outbound')
     const limit = deadline(options, DEFAULT_CONNECT_TIMEOUT_MS, `Connecting to ${peerId}`)
     this.inFlight.add(limit.signal)
     try {
-      await routes.connect(limit.signal, options)
+      await state.routes.connect(limit.signal, options)
       await state.link.ready({ signal: limit.signal })
       options.onProgress?.({ type: 'link-open' })
     } catch (err) {
@@ -185,7 +189,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
       limit.clear()
       this.inFlight.delete(limit.signal)
     }
-    routes.start()
+    state.routes.start()
     return state.link
   }
 
@@ -199,71 +203,35 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     return privateKeyToProtobuf(this.config.privateKey)
   }
 
-  private createRoutes (link: LinkImpl, remote: PeerId): LinkRoutes {
-    return new LinkRoutes(link, remote, {
-      dialRelayed: async (relay, target, signal) => {
-        // reuse an open circuit through this relay; otherwise force a new one, since
-        // libp2p would hand back the circuit through another relay (a spare must not share it)
-        const relayId = relay.peerId.toString()
-        const existing = this.node.getConnections(target)
-          .find(c => c.status === 'open' && !c.direct && relayOf(c.remoteAddr) === relayId)
-        const connection = existing ?? await this.node.dial(multiaddr(`${relay.text}/p2p-circuit/p2p/${target.toString()}`), { signal, force: true })
-        try {
-          const stream = await connection.newStream(LINK_PROTOCOL, { signal, runOnLimitedConnection: true })
-          return { connection, stream }
-        } catch (err) {
-          await connection.close()
-          throw err
+  private addLink (remote: PeerId, direction: LinkDirection): LinkState {
+    const remotePeerId = remote.toString()
+    const pathEvents = new TypedEventEmitter<LinkPathEvents>()
+    const link = new LinkImpl({
+      remotePeerId,
+      direction,
+      maxMessageBytes: this.config.maxMessageBytes,
+      sendBufferBytes: this.config.sendBufferBytes,
+      receiveWindowBytes: this.config.receiveWindowBytes,
+      log: logger(`lifeline:link:${remotePeerId.slice(-6)}`),
+      newStream: async (connection, protocol, options) => this.newStream(connection, protocol, options),
+      onClose: closed => { this.onLinkClosed(closed) },
+      onEstablished: established => {
+        // an inbound link is announced once its handshake is done, and before its
+        // first message: garbage never becomes a link, and no message is missed
+        if (established.direction === 'inbound') {
+          this.safeDispatchEvent('link', { detail: established })
         }
       },
-      dialDirect: async (ma, signal, onProgress) => this.node.dial(ma, { signal, onProgress }),
-      directConnections: () => this.node.getConnections(remote).filter(c => c.direct && c.status === 'open'),
-      attachDirect: connection => { void this.attachLinkStream(link, connection) },
-      relays: () => this.pool.ranked(),
-      direct: this.config.direct,
-      log: logger(`lifeline:routes:${remote.toString().slice(-6)}`)
+      pathEvents
     })
-  }
-
-  /** Open a link stream on `connection` for `link`, once per connection however often asked. */
-  private async attachLinkStream (link: LinkImpl, connection: Connection): Promise<void> {
-    if (this.attaching.has(connection.id) || link.hasPathOn(connection)) {
-      return
-    }
-    this.attaching.add(connection.id)
-    try {
-      const stream = await connection.newStream(LINK_PROTOCOL, { runOnLimitedConnection: true })
-      link.attach(stream, connection)
-    } catch (err) {
-      this.log('could not open a link stream on %a - %e', connection.remoteAddr, err)
-    } finally {
-      this.attaching.delete(connection.id)
-    }
-  }
-
-  private addLink (remotePeerId: string, direction: 'outbound' | 'inbound'): LinkState {
-    const state: LinkState = {
-      link: new LinkImpl({
-        remotePeerId,
-        direction,
-        maxMessageBytes: this.config.maxMessageBytes,
-        sendBufferBytes: this.config.sendBufferBytes,
-        receiveWindowBytes: this.config.receiveWindowBytes,
-        log: logger(`lifeline:link:${remotePeerId.slice(-6)}`),
-        newStream: async (connection, protocol, options) => this.newStream(connection, protocol, options),
-        onClose: closed => { this.onLinkClosed(closed) },
-        onEstablished: established => {
-          // an inbound link is announced once its handshake is done, and before its
-          // first message: garbage never becomes a link, and no message is missed
-          if (established.direction === 'inbound') {
-            this.safeDispatchEvent('link', { detail: established })
-          }
-        },
-        onRemoteDirectUp: () => { state.routes?.remoteReportsDirectUp() },
-        onPathLost: (tier, remaining) => { this.onLinkPathLost(state, tier, remaining) }
-      })
-    }
-    state.link.addEventListener('pathchange', this.onStatusChange)
+    // the peer's own listener comes first: a link it discards needs no restoring
+    pathEvents.addEventListener('path-lost', evt => { this.onPathLost(link, evt.detail.remaining) })
+    const routes = new LinkRoutes({ link, pathEvents, remote, direct: this.config.direct }, {
+      ...this.routeComponents,
+      log: logger(`lifeline:routes:${remotePeerId.slice(-6)}`)
+    })
+    const state: LinkState = { link, routes }
+    link.addEventListener('pathchange', this.onStatusChange)
     this.linkStates.set(remotePeerId, state)
     this.onStatusChange()
     return state
@@ -292,7 +260,12 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
       stream.abort(new LifelineError('PROTOCOL_ERROR', refusal))
       return
     }
-    state ??= this.addLink(remote, 'inbound')
+    if (state === undefined) {
+      state = this.addLink(connection.remotePeer, 'inbound')
+      // the remote keeps this link's spares and direct path; its routes here only
+      // restore it once established, if it loses every path
+      state.routes.start()
+    }
     state.link.attach(stream, connection)
   }
 
@@ -328,7 +301,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
       return
     }
     this.linkStates.delete(link.remotePeerId)
-    state.routes?.stop()
+    state.routes.stop()
     link.removeEventListener('pathchange', this.onStatusChange)
     // a direct connection exists for this link only; relayed circuits stay for reuse
     for (const connection of this.node.getConnections(parsePeerId(link.remotePeerId))) {
@@ -339,27 +312,10 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     this.onStatusChange()
   }
 
-  private onLinkPathLost (state: LinkState, tier: 'direct' | 'relayed', remaining: number): void {
-    const { link } = state
+  /** A link that never completed its handshake and lost its only path is discarded. */
+  private onPathLost (link: LinkImpl, remaining: number): void {
     if (remaining === 0 && !link.established && link.direction === 'inbound') {
       link.shutdown(new LifelineError('PROTOCOL_ERROR', `Incoming link from ${link.remotePeerId} failed its handshake`))
-      return
-    }
-    if (tier === 'direct') {
-      state.routes?.directLost()
-    }
-    state.routes?.check()
-  }
-
-  private readonly onConnectionOpen = (evt: CustomEvent<Connection>): void => {
-    const connection = evt.detail
-    const state = this.linkStates.get(connection.remotePeer.toString())
-    if (state !== undefined && connection.direct && !state.link.hasPathOn(connection)) {
-      if (state.routes !== undefined) {
-        state.routes.check()
-      } else {
-        state.link.reportDirectUp()
-      }
     }
   }
 

@@ -25,7 +25,7 @@ import { PingTracker } from '../health/ping-tracker.js'
 import { RelayLiveness } from '../health/relay-liveness.js'
 import { describeFailure } from '../util/failure.js'
 import type { RelayAddress } from '../util/parse.js'
-import { backoffDelay } from './backoff.js'
+import { backoffDelay } from '../util/backoff.js'
 import type { Reservation } from './hop.js'
 import { nextRetryAt, relaysToAcquire, type RelayHealth } from './pool-policy.js'
 

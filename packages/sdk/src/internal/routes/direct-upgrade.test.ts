@@ -1,8 +1,8 @@
 import type { Connection } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { describe, expect, it } from 'vitest'
-import { DIRECT_DIAL_ATTEMPTS, DIRECT_DIAL_STUCK_GRACE_MS } from '../../constants.js'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { DIRECT_DIAL_ATTEMPT_TIMEOUT_MS, DIRECT_DIAL_ATTEMPTS, DIRECT_DIAL_STUCK_GRACE_MS } from '../../constants.js'
 import { parseRelayAddress } from '../util/parse.js'
 import { ANSWERED_PROGRESS, DirectUpgrade } from './direct-upgrade.js'
 
@@ -20,10 +20,13 @@ async function hangingDial (_ma: Multiaddr, signal: AbortSignal): Promise<Connec
 type Dial = (ma: Multiaddr, signal: AbortSignal, onProgress: (event: { type: string }) => void) => Promise<Connection>
 
 function upgrade (dial: Dial, signal = new AbortController().signal): DirectUpgrade {
-  return new DirectUpgrade({ dial, relays: [RELAY], remotePeerId: REMOTE, signal, log: logger('test') })
+  return new DirectUpgrade({ dial, relays: [RELAY], remotePeerId: REMOTE, signal, now: () => Date.now(), log: logger('test') })
 }
 
 describe('DirectUpgrade', () => {
+  beforeEach(() => { vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] }) })
+  afterEach(() => { vi.useRealTimers() })
+
   it('dials the remote WebRTC address through the relay', async () => {
     const dialed: string[] = []
     const result = await upgrade(ma => {
@@ -34,9 +37,8 @@ describe('DirectUpgrade', () => {
     expect(dialed).toEqual([`${RELAY.text}/p2p-circuit/webrtc/p2p/${REMOTE}`])
   })
 
-  it('abandons a dial the remote already saw succeed, and retries at once', async () => {
+  it('abandons a dial the remote already saw succeed after the grace, and retries at once', async () => {
     let calls = 0
-    const started = performance.now()
     const up = upgrade(async (ma, signal, onProgress) => {
       calls++
       if (calls === 1) {
@@ -46,27 +48,48 @@ describe('DirectUpgrade', () => {
       }
       return connection
     })
-    expect(await up.run()).toBe(connection)
-    const elapsed = performance.now() - started
+    const running = up.run()
+    await vi.advanceTimersByTimeAsync(50 + DIRECT_DIAL_STUCK_GRACE_MS - 1)
+    expect(calls).toBe(1)
+    await vi.advanceTimersByTimeAsync(1)
     expect(calls).toBe(2)
-    expect(elapsed).toBeGreaterThanOrEqual(DIRECT_DIAL_STUCK_GRACE_MS)
-    expect(elapsed).toBeLessThan(DIRECT_DIAL_STUCK_GRACE_MS + 1000)
+    expect(await running).toBe(connection)
   })
 
   it('ignores a report that comes before the attempt has its SDP answer (an older attempt\'s connection)', async () => {
-    const controller = new AbortController()
+    let calls = 0
     const up = upgrade(async (ma, signal) => {
-      setTimeout(() => { up.remoteReportsUp() }, 10)
-      setTimeout(() => { controller.abort() }, DIRECT_DIAL_STUCK_GRACE_MS + 300)
-      return hangingDial(ma, signal)
-    }, controller.signal)
-    const started = performance.now()
-    expect(await up.run()).toBeUndefined()
-    // not cut short by the report: it ran until the test's own abort
-    expect(performance.now() - started).toBeGreaterThanOrEqual(DIRECT_DIAL_STUCK_GRACE_MS + 250)
+      calls++
+      if (calls === 1) {
+        setTimeout(() => { up.remoteReportsUp() }, 10)
+        return hangingDial(ma, signal)
+      }
+      return connection
+    })
+    const running = up.run()
+    // not cut short by the report: the attempt runs until its own deadline
+    await vi.advanceTimersByTimeAsync(DIRECT_DIAL_STUCK_GRACE_MS * 2)
+    expect(calls).toBe(1)
+    await vi.advanceTimersByTimeAsync(DIRECT_DIAL_ATTEMPT_TIMEOUT_MS)
+    expect(calls).toBe(2)
+    expect(await running).toBe(connection)
   })
 
-  it('gives up after its attempts fail, leaving the link relayed', async () => {
+  it('gives each attempt its own deadline, then gives up, leaving the link relayed', async () => {
+    let calls = 0
+    const running = upgrade(async (ma, signal) => {
+      calls++
+      return hangingDial(ma, signal)
+    }).run()
+    for (let i = 1; i <= DIRECT_DIAL_ATTEMPTS; i++) {
+      expect(calls).toBe(i)
+      await vi.advanceTimersByTimeAsync(DIRECT_DIAL_ATTEMPT_TIMEOUT_MS)
+    }
+    expect(await running).toBeUndefined()
+    expect(calls).toBe(DIRECT_DIAL_ATTEMPTS)
+  })
+
+  it('gives up after its attempts fail at once', async () => {
     let calls = 0
     const result = await upgrade(() => {
       calls++
@@ -81,5 +104,6 @@ describe('DirectUpgrade', () => {
     const running = upgrade(hangingDial, controller.signal).run()
     controller.abort()
     expect(await running).toBeUndefined()
+    expect(vi.getTimerCount()).toBe(0)
   })
 })

@@ -2,7 +2,7 @@
  * Upgrade a link to a direct WebRTC connection, signalled through a relay. Each
  * attempt has its own deadline, and an attempt the remote has already seen succeed
  * is abandoned after a short grace (see DIRECT_DIAL_STUCK_GRACE_MS) instead of
- * waiting out the upstream hang.
+ * waiting out the upstream hang. When to run it again is DirectRetryPolicy's call.
  */
 import type { Connection, Logger } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
@@ -11,7 +11,7 @@ import {
   DIRECT_DIAL_ATTEMPTS,
   DIRECT_DIAL_STUCK_GRACE_MS
 } from '../../constants.js'
-import { anySignal } from '../util/abort.js'
+import { anySignal, deadline } from '../util/abort.js'
 import type { RelayAddress } from '../util/parse.js'
 
 /** The @libp2p/webrtc dial step after which the SDP answer is in and ICE runs. */
@@ -23,6 +23,8 @@ export interface DirectUpgradeInit {
   relays: RelayAddress[]
   remotePeerId: string
   signal: AbortSignal
+  /** The clock, for the logged duration of each attempt. */
+  now(): number
   log: Logger
 }
 
@@ -81,21 +83,23 @@ export class DirectUpgrade {
     const attempt = new AbortController()
     this.attempt = attempt
     this.answered = false
-    const combined = anySignal(this.init.signal, attempt.signal, AbortSignal.timeout(DIRECT_DIAL_ATTEMPT_TIMEOUT_MS))
-    const started = performance.now()
+    const limit = deadline({}, DIRECT_DIAL_ATTEMPT_TIMEOUT_MS, 'A direct dial attempt')
+    const combined = anySignal(this.init.signal, attempt.signal, limit.signal)
+    const started = this.init.now()
     try {
       const connection = await this.init.dial(ma, combined.signal, event => {
         if (event.type === ANSWERED_PROGRESS && this.attempt === attempt) {
           this.answered = true
         }
       })
-      this.init.log('direct connection via %a after %d ms', ma, Math.round(performance.now() - started))
+      this.init.log('direct connection via %a after %d ms', ma, Math.round(this.init.now() - started))
       return connection
     } catch (err) {
-      this.init.log('direct dial via %a failed after %d ms - %e', ma, Math.round(performance.now() - started), err)
+      this.init.log('direct dial via %a failed after %d ms - %e', ma, Math.round(this.init.now() - started), err)
       return undefined
     } finally {
       combined.clear()
+      limit.clear()
       clearTimeout(this.stuckTimer)
       this.stuckTimer = undefined
       this.attempt = undefined
