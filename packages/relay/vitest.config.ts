@@ -9,6 +9,9 @@ export default defineConfig({
     // test clients dial the relay over ws://. This package has no @types/ws to import `ws` with.
     execArgv: ['--experimental-websocket'],
     testTimeout: 30_000,
-    hookTimeout: 60_000
+    hookTimeout: 60_000,
+    // expect.poll() waits for behaviour, not for a time: vitest's default of 1 s is
+    // a wall-clock bound a slower machine fails; 20 s is about 10x the slowest wait seen
+    expect: { poll: { timeout: 20_000 } }
   }
 })
