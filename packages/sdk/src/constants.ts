@@ -133,6 +133,15 @@ export const DEFAULT_ONLINE_TIMEOUT_MS = 15_000
 export const HANDSHAKE_TIMEOUT_MS = 5000
 
 /**
+ * A link that has had no path at all for this long is closed with PEER_UNREACHABLE.
+ * Both sides try to restore it meanwhile (route backoff at most ROUTE_BACKOFF_MAX_MS,
+ * a relay's at most RELAY_BACKOFF_MAX_MS), so a remote that can come back has been
+ * tried several times; one that cannot (its tab closed) must not hold a link, and a
+ * place under maxInboundLinks, for ever.
+ */
+export const NO_PATH_TIMEOUT_MS = 60_000
+
+/**
  * Links other peers may have opened to this one at once. Each may hold up to its
  * receive window; a web app talks to tens of peers, and a peer that accepts more
  * should say so.

@@ -4,7 +4,7 @@ import { streamPair } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { HANDSHAKE_TIMEOUT_MS } from '../../constants.js'
+import { HANDSHAKE_TIMEOUT_MS, NO_PATH_TIMEOUT_MS } from '../../constants.js'
 import type { LinkDirection, LinkPath } from '../../types.js'
 import { encodeFrame, FrameDecoder, FrameType, type Frame } from './frame.js'
 import { LinkImpl, type LinkInit, type LinkPathEvents } from './link.js'
@@ -76,6 +76,31 @@ describe('Link', () => {
       await vi.advanceTimersByTimeAsync(1)
       expect(b.status().paths).toBe(0)
       expect(b.established).toBe(false)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('closes with PEER_UNREACHABLE once it has had no path for NO_PATH_TIMEOUT_MS, unless one comes back', async () => {
+    const a = link('outbound')
+    const b = link('inbound')
+    const [first] = await join(a, b, 'relayed')
+    await a.ready()
+    const closed: unknown[] = []
+    a.addEventListener('close', e => { closed.push(e.detail) })
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      first.abort(new Error('relay died'))
+      await vi.advanceTimersByTimeAsync(NO_PATH_TIMEOUT_MS - 1000)
+      expect(a.closed).toBe(false)
+      // a path restored in time keeps it open
+      const [second] = await join(a, b, 'relayed')
+      await vi.advanceTimersByTimeAsync(NO_PATH_TIMEOUT_MS)
+      expect(a.closed).toBe(false)
+      second.abort(new Error('relay died again'))
+      await vi.advanceTimersByTimeAsync(NO_PATH_TIMEOUT_MS)
+      expect(a.closed).toBe(true)
+      expect(closed).toEqual([expect.objectContaining({ code: 'PEER_UNREACHABLE' })])
     } finally {
       vi.useRealTimers()
     }

@@ -12,6 +12,7 @@ import {
   ACK_EVERY_WINDOW_FRACTION,
   FRAME_OVERHEAD_BYTES,
   HANDSHAKE_TIMEOUT_MS,
+  NO_PATH_TIMEOUT_MS,
   SEND_BUFFER_MESSAGES
 } from '../../constants.js'
 import { LifelineError } from '../../errors.js'
@@ -78,6 +79,8 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
   private unackedBytes = 0
   private ackTimer: ReturnType<typeof setTimeout> | undefined
   private readonly changed = new EventTarget()
+  /** Runs while the link has no path at all; see NO_PATH_TIMEOUT_MS. */
+  private noPathTimer: ReturnType<typeof setTimeout> | undefined
   private readonly queues = new Set<MessageQueue>()
 
   constructor (init: LinkInit) {
@@ -151,6 +154,8 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
       }
     })
     this.paths.set(path.id, path)
+    clearTimeout(this.noPathTimer)
+    this.noPathTimer = undefined
     this.log('%s path %s attached', path.tier, path.id)
     // a path whose remote never says HELLO is garbage or a stalled peer: it goes, and
     // an inbound link with no other path goes with it (see the peer's onPathLost)
@@ -256,6 +261,7 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
     }
     this.closed = true
     clearTimeout(this.ackTimer)
+    clearTimeout(this.noPathTimer)
     for (const path of [...this.paths.values()]) {
       path.close()
     }
@@ -397,6 +403,13 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
       this.active = undefined
     }
     this.reselect()
+    if (this.paths.size === 0 && this.established) {
+      // both sides try to restore it; a remote that cannot be reached this long is gone
+      this.noPathTimer ??= setTimeout(() => {
+        this.log('no path for %d ms; closing the link', NO_PATH_TIMEOUT_MS)
+        this.shutdown(new LifelineError('PEER_UNREACHABLE', `No path to ${this.remotePeerId} for ${NO_PATH_TIMEOUT_MS / 1000} s: the link could not be restored`))
+      }, NO_PATH_TIMEOUT_MS)
+    }
     this.init.pathEvents.safeDispatchEvent('path-lost', { detail: { tier: path.tier, remaining: this.paths.size } })
   }
 
