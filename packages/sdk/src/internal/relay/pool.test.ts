@@ -7,14 +7,14 @@ import type { Connection } from '@libp2p/interface'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { RelayPool, type RelayPoolComponents } from './pool.js'
 import { parseRelayAddress } from '../util/parse.js'
-import { RELAY_PING_TIMEOUT_MIN_MS } from '../../constants.js'
+import { RELAY_PING_TIMEOUT_MIN_MS, RELAY_PINGS_IN_FLIGHT } from '../../constants.js'
 import type { RelayStatus } from '../../types.js'
 
 const RELAY = '/ip4/127.0.0.1/tcp/4001/ws/p2p/12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'
 /** What the fake relay takes to answer a ping when it answers. */
 const PONG_MS = 5
 
-type PingBehaviour = 'answer' | 'silent'
+type PingBehaviour = 'answer' | 'silent' | 'slow'
 
 function fakeConnection (): Connection {
   // the pool only listens for 'close' and hands the connection back to its components
@@ -31,6 +31,8 @@ interface Harness {
   pool: RelayPool
   statuses: RelayStatus[]
   setPing(behaviour: PingBehaviour): void
+  /** Pings sent and not yet settled, at most so far. */
+  maxInFlight(): number
   /** Extra time `now()` reports, as after the event loop was blocked. */
   blockLoop(ms: number): void
   latest(): RelayStatus | undefined
@@ -39,19 +41,30 @@ interface Harness {
 function harness (): Harness {
   let behaviour: PingBehaviour = 'answer'
   let blocked = 0
+  let inFlight = 0
+  let maxInFlight = 0
   const statuses: RelayStatus[] = []
   const components: RelayPoolComponents = {
     dial: () => Promise.resolve(fakeConnection()),
     reserve: () => Promise.resolve({ expiresAt: Date.now() + 3_600_000 }),
     // AbortSignal.timeout runs on real timers, so a silent relay's ping fails on the
     // fake clock after the pool's timeout at this RTT (its floor)
-    ping: async () => new Promise<number>((resolve, reject) => {
-      if (behaviour === 'answer') {
-        setTimeout(() => { resolve(PONG_MS) }, PONG_MS)
-      } else {
-        setTimeout(() => { reject(new Error('ping timed out')) }, RELAY_PING_TIMEOUT_MIN_MS)
+    ping: async () => {
+      maxInFlight = Math.max(maxInFlight, ++inFlight)
+      try {
+        return await new Promise<number>((resolve, reject) => {
+          if (behaviour === 'answer') {
+            setTimeout(() => { resolve(PONG_MS) }, PONG_MS)
+          } else if (behaviour === 'silent') {
+            setTimeout(() => { reject(new Error('ping timed out')) }, RELAY_PING_TIMEOUT_MIN_MS)
+          }
+          // 'slow': no answer on the fake clock (the pool's AbortSignal.timeout runs on
+          // real time, which this test outpaces): every ping stays in flight
+        })
+      } finally {
+        inFlight--
       }
-    }),
+    },
     now: () => Date.now() + blocked,
     random: () => 0.5,
     log: silentLog()
@@ -61,6 +74,7 @@ function harness (): Harness {
     pool,
     statuses,
     setPing: b => { behaviour = b },
+    maxInFlight: () => maxInFlight,
     blockLoop: ms => { blocked += ms },
     latest: () => pool.status()[0]
   }
@@ -121,6 +135,16 @@ describe('RelayPool health', () => {
     }
     expect(h.statuses.some(s => s.state === 'down')).toBe(false)
     expect(h.latest()?.state).toBe('reserved')
+    h.pool.stop()
+  })
+
+  it('never has more than RELAY_PINGS_IN_FLIGHT pings to one relay unanswered', async () => {
+    const h = harness()
+    h.pool.start()
+    await vi.advanceTimersByTimeAsync(2_000)
+    h.setPing('slow')
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(h.maxInFlight()).toBeLessThanOrEqual(RELAY_PINGS_IN_FLIGHT)
     h.pool.stop()
   })
 })
