@@ -216,11 +216,13 @@ export const RELAY_PING_MISSES_TO_DEAD = 3
  */
 export const RELAY_PINGS_IN_FLIGHT = RELAY_PING_MISSES_TO_DEAD
 /**
- * A ping timeout seen this much later than it was due ran on a blocked event loop (a
- * GC pause, a long task): the pong may be queued right behind it, so the miss is not
- * counted. Timer jitter in a foreground tab is a few ms; a ping timeout is 1 s or more.
+ * A timer that fires this much later than it was due ran on a blocked event loop (a
+ * GC pause, a long task): a pong may be queued right behind it, so a relay's ping
+ * timeout is not counted as a miss, and a path's ping tick does not judge silence.
+ * Timer jitter in a foreground tab is a few ms; a ping timeout is 1 s or more.
  */
-export const RELAY_PING_LATE_TIMER_MS = 250
+export const LATE_TIMER_MS = 250
+export const RELAY_PING_LATE_TIMER_MS = LATE_TIMER_MS
 
 /** Dialling a relay and making a reservation each get this long. */
 export const RELAY_DIAL_TIMEOUT_MS = 5000

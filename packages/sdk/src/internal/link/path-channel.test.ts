@@ -5,7 +5,7 @@
 import type { Connection, Stream } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { CONTROL_FRAMES_BURST, CONTROL_FRAMES_PER_SECOND, MAX_QUEUED_CONTROL_FRAMES, PATH_WRITE_STALL_MS } from '../../constants.js'
+import { CONTROL_FRAMES_BURST, CONTROL_FRAMES_PER_SECOND, MAX_QUEUED_CONTROL_FRAMES, PATH_WRITE_STALL_MS, PING_INTERVAL_MS } from '../../constants.js'
 import type { LifelineError } from '../../errors.js'
 import { encodeFrame, FrameType } from './frame.js'
 import { PathChannel } from './path-channel.js'
@@ -98,6 +98,29 @@ describe('PathChannel', () => {
       await vi.advanceTimersByTimeAsync(2000)
       expect(path.closed).toBe(true)
       expect(closed[0]?.code).toBe('TIMEOUT')
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
+
+describe('PathChannel liveness', () => {
+  it('does not judge silence on a ping tick that came late, after a blocked event loop', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    try {
+      const clock = { now: 0 }
+      const { path } = openPath(unreadStream(), () => clock.now)
+      // the event loop is blocked for 5 s: the next tick comes late, with the remote's
+      // answers still unread behind it
+      clock.now += 5000
+      await vi.advanceTimersByTimeAsync(PING_INTERVAL_MS)
+      expect(path.closed).toBe(false)
+      // ticks on time that still see nothing: the remote is silent
+      for (let i = 0; i < 6 && !path.closed; i++) {
+        clock.now += PING_INTERVAL_MS
+        await vi.advanceTimersByTimeAsync(PING_INTERVAL_MS)
+      }
+      expect(path.closed).toBe(true)
     } finally {
       vi.useRealTimers()
     }

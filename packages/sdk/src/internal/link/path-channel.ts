@@ -9,6 +9,7 @@ import {
   CONTROL_FRAMES_BURST,
   CONTROL_FRAMES_PER_SECOND,
   MAX_QUEUED_CONTROL_FRAMES,
+  LATE_TIMER_MS,
   PATH_WRITE_STALL_MS,
   PING_INTERVAL_MS
 } from '../../constants.js'
@@ -62,6 +63,7 @@ export class PathChannel {
   /** Control frames the remote may send (acks aside, which follow the data). */
   private readonly controlFrames: RateLimit
   private readonly pingTimer: ReturnType<typeof setInterval>
+  private lastTickAt = -Infinity
 
   constructor (init: PathChannelInit) {
     this.stream = init.stream
@@ -215,7 +217,11 @@ export class PathChannel {
 
   private readonly onPingTimer = (): void => {
     const now = this.now()
-    if (this.tracker.dead(now)) {
+    const late = now - this.lastTickAt - PING_INTERVAL_MS > LATE_TIMER_MS
+    this.lastTickAt = now
+    // a tick that comes late ran after a blocked event loop (a GC pause, a long task):
+    // what arrived meanwhile has not been read yet, so silence is not judged now
+    if (!late && this.tracker.dead(now)) {
       this.log('%s path silent for %d ms, closing it', this.tier, this.tracker.timeoutMs)
       this.close(new LifelineError('TIMEOUT', `The ${this.tier} path stopped answering pings`))
       return
