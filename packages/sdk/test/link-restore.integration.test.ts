@@ -5,18 +5,15 @@
  * to B (B cannot reserve on R2 either), and the link comes back only if B dials A.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { createPeer, type Link, type Peer, type PeerInit } from '../src/index.js'
+import { type Link, type Peer, type PeerInit } from '../src/index.js'
 import { startRelay, type RelayProcess } from './relay-process.js'
+import { TestPeers } from './support.js'
 
 const relays: RelayProcess[] = []
-const peers: Peer[] = []
+const peers = new TestPeers()
 
 async function startPeer (init: PeerInit): Promise<Peer> {
-  const peer = await createPeer({ allowPrivateAddresses: true, direct: false, ...init })
-  peers.push(peer)
-  await peer.start()
-  await peer.online()
-  return peer
+  return peers.start(init)
 }
 
 const peerIdOf = (relay: RelayProcess): string => relay.multiaddr.split('/p2p/')[1] ?? ''
@@ -28,7 +25,7 @@ function collect (link: Link): number[] {
 }
 
 afterEach(async () => {
-  await Promise.all(peers.splice(0).map(async p => { await p.stop() }))
+  await peers.stopAll()
   await Promise.all(relays.splice(0).map(async r => { await r.stop() }))
 })
 

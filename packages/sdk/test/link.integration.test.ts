@@ -1,18 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createPeer, isLifelineError, type Link, type Peer, type PeerInit } from '../src/index.js'
 import { startRelay, type RelayProcess } from './relay-process.js'
+import { codeOf, TestPeers } from './support.js'
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
 
 let relay: RelayProcess
-const peers: Peer[] = []
+const peers = new TestPeers()
 
 async function startPeer (init: Partial<PeerInit> = {}): Promise<Peer> {
-  const peer = await createPeer({ relays: [relay.multiaddr], allowPrivateAddresses: true, direct: false, ...init })
-  peers.push(peer)
-  await peer.start()
-  await peer.online()
-  return peer
+  return peers.start({ relays: [relay.multiaddr], ...init })
 }
 
 async function nextLink (peer: Peer): Promise<Link> {
@@ -21,21 +18,13 @@ async function nextLink (peer: Peer): Promise<Link> {
   })
 }
 
-async function codeOf (promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise
-  } catch (err) {
-    return isLifelineError(err) ? err.code : `not a LifelineError: ${String(err)}`
-  }
-  return undefined
-}
 
 beforeAll(async () => {
   relay = await startRelay()
 })
 
 afterEach(async () => {
-  await Promise.all(peers.splice(0).map(async p => { await p.stop() }))
+  await peers.stopAll()
 })
 
 afterAll(async () => {
@@ -184,7 +173,7 @@ describe('bad input gets a clear, coded error', () => {
   it('reports a relay that is not there as RELAY_UNREACHABLE', async () => {
     const dead = relay.multiaddr.replace(/\/tcp\/\d+\//, '/tcp/1/')
     const peer = await createPeer({ relays: [dead], allowPrivateAddresses: true, direct: false })
-    peers.push(peer)
+    peers.started.push(peer)
     await peer.start()
     expect(await codeOf(peer.online({ signal: AbortSignal.timeout(3000) }))).toBe('RELAY_UNREACHABLE')
     expect(peer.status().relays[0]?.state).toBe('down')

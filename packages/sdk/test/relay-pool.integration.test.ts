@@ -4,9 +4,10 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createPeer, type Link, type Peer, type PeerInit, type RelayStatus } from '../src/index.js'
 import { startRelay, type RelayProcess } from './relay-process.js'
+import { TestPeers } from './support.js'
 
 const relays: RelayProcess[] = []
-const peers: Peer[] = []
+const peers = new TestPeers()
 
 async function relaysUp (count: number, args: string[] = []): Promise<RelayProcess[]> {
   const started = await Promise.all(Array.from({ length: count }, async () => startRelay(args)))
@@ -15,11 +16,7 @@ async function relaysUp (count: number, args: string[] = []): Promise<RelayProce
 }
 
 async function startPeer (init: PeerInit): Promise<Peer> {
-  const peer = await createPeer({ allowPrivateAddresses: true, direct: false, ...init })
-  peers.push(peer)
-  await peer.start()
-  await peer.online()
-  return peer
+  return peers.start(init)
 }
 
 function relayState (peer: Peer, relay: RelayProcess): RelayStatus | undefined {
@@ -27,7 +24,7 @@ function relayState (peer: Peer, relay: RelayProcess): RelayStatus | undefined {
 }
 
 afterEach(async () => {
-  await Promise.all(peers.splice(0).map(async p => { await p.stop() }))
+  await peers.stopAll()
   await Promise.all(relays.splice(0).map(async r => { await r.stop() }))
 })
 
@@ -99,7 +96,7 @@ describe('a relay that requires authorisation', () => {
     expect(relayState(allowed, relay)?.state).toBe('reserved')
 
     const stranger = await createPeer({ relays: [relay.multiaddr], allowPrivateAddresses: true, direct: false })
-    peers.push(stranger)
+    peers.started.push(stranger)
     await stranger.start()
     await expect(stranger.online({ signal: AbortSignal.timeout(3000) })).rejects.toMatchObject({ code: 'RELAY_UNREACHABLE' })
     expect(relayState(stranger, relay)?.state).toBe('down')

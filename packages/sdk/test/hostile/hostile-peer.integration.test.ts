@@ -192,6 +192,19 @@ async function expectHonestInOrder (): Promise<void> {
 
 const payload = (bytes: number): Uint8Array => new Uint8Array(bytes).fill(0xab)
 
+/** 1 MiB messages a flood sends at most: 256 MiB, far past any window. */
+const FLOOD_MESSAGES = 256
+
+/** Send 1 MiB messages numbered from `firstSeq` until the victim closes the stream; returns how many went. */
+async function floodUntilClosed (raw: RawLink, firstSeq: number): Promise<number> {
+  let sent = 0
+  while (!raw.isClosed() && sent < FLOOD_MESSAGES) {
+    await raw.write({ type: FrameType.DATA, seq: firstSeq + sent++, payload: payload(MiB) })
+  }
+  await raw.closed
+  return sent
+}
+
 beforeAll(async () => {
   relay = await startRelay()
   victim = fork(VICTIM, [relay.multiaddr, String(VICTIM_MAX_INBOUND_LINKS)], { execArgv: ['--expose-gc'] })
@@ -263,12 +276,7 @@ describe('a victim peer under hostile peers on the link protocol', () => {
       const raw = await rawLink(await hostilePeer())
       await raw.hello()
       // seq 0 never comes: everything is held back, until the window is full
-      let seq = 1
-      while (!raw.isClosed() && seq < 256) {
-        await raw.write({ type: FrameType.DATA, seq: seq++, payload: payload(MiB) })
-      }
-      await raw.closed
-      expect(seq).toBeLessThan(256)
+      expect(await floodUntilClosed(raw, 1)).toBeLessThan(FLOOD_MESSAGES)
     })
   })
 
@@ -276,12 +284,7 @@ describe('a victim peer under hostile peers on the link protocol', () => {
     await measured('in-order flood, slow app', async () => {
       const raw = await rawLink(await hostilePeer())
       await raw.hello()
-      let seq = 0
-      while (!raw.isClosed() && seq < 256) {
-        await raw.write({ type: FrameType.DATA, seq: seq++, payload: payload(MiB) })
-      }
-      await raw.closed
-      expect(seq).toBeLessThan(256)
+      expect(await floodUntilClosed(raw, 0)).toBeLessThan(FLOOD_MESSAGES)
       // nothing was acknowledged: the app took nothing
       expect(raw.frames.filter(f => f.type === FrameType.ACK && f.nextExpected > 0)).toEqual([])
     })

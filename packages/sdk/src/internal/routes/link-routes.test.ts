@@ -17,11 +17,12 @@ import {
   ROUTE_STAGGER_MS,
   SPARE_ROUTES
 } from '../../constants.js'
-import { isLifelineError, LifelineError } from '../../errors.js'
+import { LifelineError } from '../../errors.js'
 import type { LinkDirection, LinkPath } from '../../types.js'
 import type { LinkPathEvents } from '../link/link.js'
 import { parseRelayAddress, relayOf, type RelayAddress } from '../util/parse.js'
 import { LinkRoutes, type RoutedLink } from './link-routes.js'
+import { codeOf } from '../../../test/support.js'
 
 const RELAYS = [
   '/ip4/10.0.0.1/tcp/4001/ws/p2p/12D3KooWHFrmLWTTDD4NodngtRMEVYtDGW3mcpGXNzJZeRTMM4Aw',
@@ -223,14 +224,6 @@ function pathThrough (h: Harness, relay: RelayAddress): Connection {
   return c
 }
 
-async function codeOf (promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise
-  } catch (err) {
-    return isLifelineError(err) ? err.code : `not a LifelineError: ${String(err)}`
-  }
-  return undefined
-}
 
 const id = (r: RelayAddress): string => r.peerId.toString()
 
