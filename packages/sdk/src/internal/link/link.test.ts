@@ -21,7 +21,8 @@ function link (direction: 'outbound' | 'inbound'): LinkImpl {
     newStream: () => Promise.reject(new Error('not in this test')),
     onClose: () => {},
     onRemoteDirectUp: () => {},
-    onPathLost: () => {}
+    onPathLost: () => {},
+    onFrameReceived: () => {}
   })
   links.push(created)
   return created
@@ -137,7 +138,8 @@ describe('Link', () => {
       newStream: () => Promise.reject(new Error('unused')),
       onClose: () => {},
       onRemoteDirectUp: () => {},
-      onPathLost: () => {}
+      onPathLost: () => {},
+      onFrameReceived: () => {}
     })
     links.push(small)
     await small.send(new Uint8Array(1000))

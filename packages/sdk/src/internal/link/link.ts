@@ -31,6 +31,8 @@ export interface LinkInit {
   onRemoteDirectUp(link: LinkImpl): void
   /** Called when a path closed, with how many paths remain. */
   onPathLost(tier: LinkPath, remaining: number): void
+  /** Called for every frame received, with the connection it came on (proof that its relay forwards). */
+  onFrameReceived(connection: Connection): void
 }
 
 const encoder = new TextEncoder()
@@ -233,6 +235,7 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
   }
 
   private onFrame (path: PathChannel, frame: Frame): void {
+    this.init.onFrameReceived(path.connection)
     switch (frame.type) {
       case FrameType.HELLO:
         this.onHello(path, frame)

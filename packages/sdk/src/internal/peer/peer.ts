@@ -49,6 +49,8 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
    * else references, and the call would then wait for ever.
    */
   private readonly inFlight = new Set<AbortSignal>()
+  /** The relay (peer ID) each relayed connection a frame came on goes through; '' for none. */
+  private readonly relayOfConnection = new WeakMap<Connection, string>()
   /** Connections a link stream is being opened on. */
   private readonly attaching = new Set<string>()
   private readonly log: Logger
@@ -71,6 +73,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
       dial: async (ma, options) => this.node.dial(ma, options),
       reserve,
       ping: async (connection, options) => this.node.services.ping.ping(connection.remotePeer, options),
+      abort: (connection, err) => { connection.abort(err) },
       now: () => Date.now(),
       random: Math.random,
       log: logger(`lifeline:relay-pool:${this.peerId.slice(-6)}`)
@@ -244,7 +247,8 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
         newStream: async (connection, protocol, options) => this.newStream(connection, protocol, options),
         onClose: closed => { this.onLinkClosed(closed) },
         onRemoteDirectUp: () => { state.routes?.remoteReportsDirectUp() },
-        onPathLost: (tier, remaining) => { this.onLinkPathLost(state, tier, remaining) }
+        onPathLost: (tier, remaining) => { this.onLinkPathLost(state, tier, remaining) },
+        onFrameReceived: connection => { this.onFrameReceived(connection) }
       })
     }
     state.link.addEventListener('pathchange', this.onStatusChange)
@@ -322,6 +326,21 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
       } else {
         state.link.reportDirectUp()
       }
+    }
+  }
+
+  /** A frame that came through a relay shows the relay is alive: its pings may be queued behind it. */
+  private onFrameReceived (connection: Connection): void {
+    if (connection.direct) {
+      return
+    }
+    let relay = this.relayOfConnection.get(connection)
+    if (relay === undefined) {
+      relay = relayOf(connection.remoteAddr) ?? ''
+      this.relayOfConnection.set(connection, relay)
+    }
+    if (relay !== '') {
+      this.pool.heardFrom(relay)
     }
   }
 

@@ -32,6 +32,8 @@ export interface RelayPoolComponents {
   dial(ma: Multiaddr, options: AbortOptions): Promise<Connection>
   reserve(connection: Connection, options: AbortOptions): Promise<Reservation>
   ping(connection: Connection, options: AbortOptions): Promise<number>
+  /** Close a connection found dead, at once and without a goodbye. */
+  abort(connection: Connection, err: Error): void
   now(): number
   random: () => number
   log: Logger
@@ -55,6 +57,8 @@ interface Entry {
   liveness: RelayLiveness
   /** When the next ping is due; pings go out on time even while one is unanswered. */
   nextPingAt: number
+  /** When circuit data from this relay last arrived (see heardFrom). */
+  heardAt: number
   abort?: AbortController | undefined
 }
 
@@ -78,7 +82,8 @@ export class RelayPool {
       failures: 0,
       retryAt: 0,
       liveness: new RelayLiveness({ missesToDead: RELAY_PING_MISSES_TO_DEAD, lateTimerMs: RELAY_PING_LATE_TIMER_MS }),
-      nextPingAt: 0
+      nextPingAt: 0,
+      heardAt: 0
     }))
     this.wanted = Math.min(wanted, relays.length)
     this.components = components
@@ -109,6 +114,18 @@ export class RelayPool {
       }
     }
     this.reconcile()
+  }
+
+  /**
+   * Circuit data relayed by `relayPeerId` has just arrived: the relay is alive and
+   * forwarding, so a ping of it that times out meanwhile waited behind that data.
+   */
+  heardFrom (relayPeerId: string): void {
+    for (const entry of this.entries) {
+      if (entry.relay.peerId.toString() === relayPeerId) {
+        entry.heardAt = this.components.now()
+      }
+    }
   }
 
   /** Relays holding our reservation, best first. */
@@ -268,9 +285,13 @@ export class RelayPool {
         return
       }
       const lateBy = this.components.now() - sentAt - timeout
-      const verdict = entry.liveness.missed(lateBy)
+      const verdict = entry.liveness.missed(lateBy, entry.heardAt > sentAt)
       if (verdict === 'dead') {
-        this.fail(entry, new Error(`relay did not answer ${RELAY_PING_MISSES_TO_DEAD} pings in a row (${Math.round(timeout)} ms each)`, { cause: err }))
+        const dead = new Error(`relay did not answer ${RELAY_PING_MISSES_TO_DEAD} pings in a row (${Math.round(timeout)} ms each)`, { cause: err })
+        this.fail(entry, dead)
+        // no pong and no forwarded data for three pings: the circuits on it are dead too,
+        // and a dial of the relay must not be handed this connection again
+        this.components.abort(connection, dead)
       } else {
         this.components.log('relay %s missed a ping (%s)', entry.relay.text, verdict)
         entry.nextPingAt = Math.min(entry.nextPingAt, this.components.now() + RELAY_PING_SUSPECT_INTERVAL_MS)
@@ -292,8 +313,8 @@ export class RelayPool {
 
   /**
    * Forget the entry's connection, reservation and timers. The connection is left
-   * open: circuits of links may still run over it (a late ping under load is not a
-   * dead relay), and a dead one is closed by libp2p and the links' own pings.
+   * open: circuits of links may still run over it. Only a relay found dead by its
+   * pings has its connection closed (pingOne).
    */
   private release (entry: Entry): void {
     entry.abort?.abort()
