@@ -192,7 +192,7 @@ export interface HarnessApi {
    * keeps the link busy in the background. Watch with `bulkProgress()`.
    */
   startBulk(peerId: string, options: BulkOptions): void
-  /** Stops after the message being sent; resolves with the final progress. */
+  /** Stops sending (a message still waiting for room is not sent); resolves with the final progress. */
   stopBulk(peerId: string): Promise<BulkProgress>
   bulkProgress(peerId: string): BulkProgress
   networkHistory(): NetworkRecord[]

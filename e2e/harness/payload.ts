@@ -19,7 +19,7 @@ export function randomBytes (size: number): Uint8Array {
 
 export interface Bulk {
   progress: BulkProgress
-  /** Aborted by stopBulk(): the loop stops after the message being sent. */
+  /** Aborted by stopBulk(): the loop stops, a send still waiting for room is abandoned. */
   stop: AbortController
   /** Settles when the sending loop has exited. */
   finished: Promise<void>
@@ -31,12 +31,22 @@ async function sendRounds (link: Link, bulk: Bulk, options: BulkOptions): Promis
   bulk.progress.chunkSha256 = sha256Hex(chunk)
   const perRound = options.roundBytes / options.chunkBytes
   const stopped = bulk.stop.signal
+  // a function, not a property read: the compiler would take the first check for all
+  const isStopped = (): boolean => stopped.aborted
   for (;;) {
     for (let i = 0; i < perRound; i++) {
-      if (stopped.aborted) {
+      if (isStopped()) {
         return
       }
-      await link.send(chunk)
+      try {
+        // a send waiting for room in the send buffer gives up when the transfer is stopped
+        await link.send(chunk, { signal: stopped })
+      } catch (err) {
+        if (isStopped()) {
+          return
+        }
+        throw err
+      }
       bulk.progress.bytesSent += chunk.byteLength
     }
     bulk.progress.rounds += 1

@@ -102,6 +102,9 @@ test('keeps its relays reserved under a CPU hog and a busy link, and still detec
     const loadTo = Date.now()
     const sent = await a.stopBulk(b.peerId)
     expect(sent.error, 'the bulk sender had no error').toBeUndefined()
+    const linkAfterLoad = await a.link(b.peerId)
+    console.log(`after the load: A's link ${JSON.stringify(linkAfterLoad)}, sent ${sent.bytesSent} bytes, ` +
+      `B has ${(await b.receivedBlobs(a.peerId)).length} chunks`)
     expect(sent.rounds, 'at least one 20 MB round went through in the minute').toBeGreaterThanOrEqual(1)
     await expect.poll(async () => (await b.receivedBlobs(a.peerId)).reduce((sum, blob) => sum + blob.size, 0), {
       timeout: DRAIN_WITHIN_MS,
