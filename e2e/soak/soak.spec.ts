@@ -9,7 +9,7 @@
  */
 import { expect, test } from '../lab/fixtures.js'
 import type { HarnessPage } from '../lab/harness-client.js'
-import { checkNumbered } from '../lab/fault-steps.js'
+import { checkNumbered, longestGap } from '../lab/fault-steps.js'
 import { CONNECT_TIMEOUT_MS, expectDirect, expectOk } from '../lab/steps.js'
 
 const SOAK_MS = Math.min(Number(process.env.SOAK_MS ?? 180_000), 10 * 60_000)
@@ -92,6 +92,7 @@ test(`soak: a message every ${INTERVAL_MS} ms for ${SOAK_MS / 1000} s over a ${P
         gaps.push({ at: (times[i - 1] ?? 0) - originB, ms: gap, kind: `gap before message ${i + 1}` })
       }
     }
+    const longest = longestGap(times)
     const stallsA = await a.page.evaluate(() => window.soakStalls ?? [])
     const stallsB = await b.page.evaluate(() => window.soakStalls ?? [])
     const notReserved = [...await a.relayEvents(), ...await b.relayEvents()].filter((e) => e.at >= startedAt && e.state !== 'reserved')
@@ -99,7 +100,8 @@ test(`soak: a message every ${INTERVAL_MS} ms for ${SOAK_MS / 1000} s over a ${P
     console.log([
       `soak over a ${PATH} link${HOG ? ' with a CPU hog' : ''}: ${count} messages in ${(took / 1000).toFixed(0)} s; ` +
         `${gaps.length} gaps over ${REPORT_OVER_MS} ms at B, ${stallsA.length} stalls in A, ${stallsB.length} in B; ` +
-        `relay left reserved ${notReserved.length} times; path changes at A: ${changes.length}`,
+        `relay left reserved ${notReserved.length} times; path changes at A: ${changes.length}; ` +
+        `longest gap ${longest.ms} ms at +${((longest.from - originB) / 1000).toFixed(1)} s`,
       `gaps at B (time since B's page started):\n${describe(gaps)}`,
       `stalls in A:\n${describe(stallsA)}`,
       `stalls in B:\n${describe(stallsB)}`
