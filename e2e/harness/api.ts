@@ -120,6 +120,37 @@ export interface RelayStateRecord {
   at: number
 }
 
+/** One `relay` event exactly as the peer dispatched it (it also fires for RTT updates). */
+export interface RelayEventRecord {
+  multiaddr: string
+  state: RelayState
+  /** The event's `slow` flag: a held relay that missed a ping but is not yet dead. */
+  slow: boolean
+  rttMs: number | undefined
+  failures: number
+  lastError: string | undefined
+  /** `Date.now()` in the page. */
+  at: number
+}
+
+export interface BulkOptions {
+  /** One round of the transfer, e.g. 20 MB; a multiple of `chunkBytes`. */
+  roundBytes: number
+  /** Bytes per message; over 64 KiB, so the receiver records each as a blob. */
+  chunkBytes: number
+}
+
+export interface BulkProgress {
+  /** Complete rounds sent. */
+  rounds: number
+  /** Bytes of every message `send()` has taken so far. */
+  bytesSent: number
+  running: boolean
+  error: string | undefined
+  /** SHA-256 (hex) of the chunk every message repeats. */
+  chunkSha256: string | undefined
+}
+
 /** The page's view of the network: the window's `online`/`offline` events and the peer's `online` event. */
 export interface NetworkRecord {
   event: 'window-online' | 'window-offline' | 'peer-online' | 'peer-offline'
@@ -154,6 +185,16 @@ export interface HarnessApi {
   connectTracked(peerId: string, timeoutMs: number): Promise<Outcome<TrackedConnectRecord>>
   /** Every change of a relay's state since start(), in order. */
   relayHistory(): RelayStateRecord[]
+  /** Every `relay` event since start(), in order, slow flags and RTT updates included. */
+  relayEvents(): RelayEventRecord[]
+  /**
+   * Send `roundBytes` in `chunkBytes` messages, again and again, until `stopBulk()`:
+   * keeps the link busy in the background. Watch with `bulkProgress()`.
+   */
+  startBulk(peerId: string, options: BulkOptions): void
+  /** Stops sending (a message still waiting for room is not sent); resolves with the final progress. */
+  stopBulk(peerId: string): Promise<BulkProgress>
+  bulkProgress(peerId: string): BulkProgress
   networkHistory(): NetworkRecord[]
   waitForPath(peerId: string, path: PathName, timeoutMs: number): Promise<Outcome>
   pathChanges(peerId: string): PathChangeRecord[]

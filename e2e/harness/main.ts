@@ -8,16 +8,15 @@ import { peerConnectionCount, selectedCandidatePairs } from './peer-connections.
 import { createPeer, isLifelineError } from '@lifeline/sdk'
 import type { Link, Peer, PeerInit } from '@lifeline/sdk'
 import type {
-  BlobRecord, HarnessApi, LinkRouteRecord, LinkSnapshot, NetworkRecord, NumberedSendOptions, Outcome, PathChangeRecord,
-  RelayStateRecord, SendProgress, StartOptions, TrackedConnectRecord
+  BlobRecord, HarnessApi, LinkRouteRecord, LinkSnapshot, NetworkRecord, NumberedSendOptions, Outcome,
+  PathChangeRecord, RelayEventRecord, RelayStateRecord, SendProgress, StartOptions, TrackedConnectRecord
 } from './api.js'
+import { startBulk, randomBytes } from './payload.js'
+import type { Bulk } from './payload.js'
 import { sha256Hex } from './sha256.js'
 
 /** Messages larger than this are recorded as size + checksum instead of text. */
 const BLOB_THRESHOLD = 64 * 1024
-
-/** crypto.getRandomValues() fills at most 64 KiB per call. */
-const RANDOM_CHUNK_BYTES = 65_536
 
 interface Remote {
   link: Link | undefined
@@ -29,11 +28,14 @@ interface Remote {
   blobs: BlobRecord[]
   pathChanges: PathChangeRecord[]
   numbered: SendProgress
+  bulk: Bulk | undefined
 }
+
 
 let peer: Peer | undefined
 const remotes = new Map<string, Remote>()
 const relayHistory: RelayStateRecord[] = []
+const relayEvents: RelayEventRecord[] = []
 const networkHistory: NetworkRecord[] = []
 
 // Recorded from page load: a test that takes the browser offline reads when the page saw it.
@@ -51,7 +53,8 @@ function remote (peerId: string): Remote {
       textTimes: [],
       blobs: [],
       pathChanges: [],
-      numbered: { sent: 0, done: false, error: undefined }
+      numbered: { sent: 0, done: false, error: undefined },
+      bulk: undefined
     }
     remotes.set(peerId, entry)
   }
@@ -132,6 +135,15 @@ function peerInit (relays: string[], direct?: boolean, iceServers: RTCIceServer[
 function recordRelays (target: Peer): void {
   const last = new Map<string, string>()
   target.addEventListener('relay', ({ detail }) => {
+    relayEvents.push({
+      multiaddr: detail.multiaddr,
+      state: detail.state,
+      slow: detail.slow === true,
+      rttMs: detail.rttMs,
+      failures: detail.failures,
+      lastError: detail.lastError,
+      at: Date.now()
+    })
     if (last.get(detail.multiaddr) === detail.state) {
       return
     }
@@ -161,14 +173,6 @@ async function sendNumbered (link: Link, progress: SendProgress, options: Number
       await new Promise((resolve) => setTimeout(resolve, options.pauseMs))
     }
   }
-}
-
-function randomBytes (size: number): Uint8Array {
-  const bytes = new Uint8Array(size)
-  for (let offset = 0; offset < size; offset += RANDOM_CHUNK_BYTES) {
-    crypto.getRandomValues(bytes.subarray(offset, Math.min(size, offset + RANDOM_CHUNK_BYTES)))
-  }
-  return bytes
 }
 
 const api: HarnessApi = {
@@ -306,6 +310,36 @@ const api: HarnessApi = {
 
   relayHistory () {
     return [...relayHistory]
+  },
+
+  relayEvents () {
+    return [...relayEvents]
+  },
+
+  startBulk (peerId, options) {
+    const entry = remote(peerId)
+    if (entry.bulk?.progress.running === true) {
+      throw new Error('harness: a bulk transfer is already running on this link')
+    }
+    entry.bulk = startBulk(requireLink(peerId), options, BLOB_THRESHOLD)
+  },
+
+  async stopBulk (peerId) {
+    const bulk = remote(peerId).bulk
+    if (bulk === undefined) {
+      throw new Error(`harness: no bulk transfer to ${peerId}`)
+    }
+    bulk.stop.abort()
+    await bulk.finished
+    return { ...bulk.progress }
+  },
+
+  bulkProgress (peerId) {
+    const progress = remote(peerId).bulk?.progress
+    if (progress === undefined) {
+      throw new Error(`harness: no bulk transfer to ${peerId}`)
+    }
+    return { ...progress }
   },
 
   networkHistory () {

@@ -8,9 +8,13 @@
  * 4001, 4002, ..., each with its own key file; `relay` is the first), and `sdkDebug`
  * turns on the SDK's logs in both pages (`localStorage.debug`), which then appear in
  * the attached browser consoles.
+ *
+ * `cpuHogs.start()` starts a process spinning one core; every hog a test started is
+ * killed when the test ends, whatever its outcome.
  */
 import { test as base } from '@playwright/test'
 import type { Browser, TestInfo } from '@playwright/test'
+import { CpuHog } from './cpu-hog.js'
 import { HarnessPage } from './harness-client.js'
 import { createLab } from './netns.js'
 import type { Lab } from './netns.js'
@@ -27,8 +31,14 @@ interface LabOptions {
   sdkDebug: string
 }
 
+/** Starts CPU hogs for one test; the fixture kills them all at its end. */
+interface CpuHogs {
+  start(): CpuHog
+}
+
 interface LabFixtures {
   lab: Lab
+  cpuHogs: CpuHogs
   /** The first relay (`relays[0]`). */
   relay: RelayHandle
   /** `relayCount` relays, each of which can be killed and restarted with its peer ID. */
@@ -81,6 +91,22 @@ export const test = base.extend<LabFixtures & LabOptions>({
       await use(lab)
     } finally {
       await lab.teardown()
+    }
+  },
+
+  // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring pattern
+  cpuHogs: async ({}, use) => {
+    const started: CpuHog[] = []
+    try {
+      await use({
+        start: () => {
+          const hog = CpuHog.start(`cpu hog ${started.length + 1}`)
+          started.push(hog)
+          return hog
+        }
+      })
+    } finally {
+      await Promise.allSettled(started.map(async (hog) => { await hog.stop() }))
     }
   },
 

@@ -4,15 +4,15 @@
 import type { Page } from '@playwright/test'
 import type { PeerStatus, RelayState } from '@lifeline/sdk'
 import type {
-  BlobRecord, CandidatePairRecord, ConnectSendRecord, DialRecord, LinkRouteRecord, LinkSnapshot, NetworkRecord,
+  BlobRecord, BulkOptions, BulkProgress, CandidatePairRecord, ConnectSendRecord, DialRecord, LinkRouteRecord, LinkSnapshot, NetworkRecord,
   NumberedSendOptions,
-  Outcome, PathChangeRecord, PathName, PeerConnectionCount, RelayStateRecord, SendProgress, StartOptions,
+  Outcome, PathChangeRecord, PathName, PeerConnectionCount, RelayEventRecord, RelayStateRecord, SendProgress, StartOptions,
   TrackedConnectRecord
 } from '../harness/api.js'
 
 export type {
-  BlobRecord, CandidatePairRecord, LinkRouteRecord, LinkSnapshot, NetworkRecord, Outcome, PathChangeRecord, PathName, RelayStateRecord,
-  TrackedConnectRecord
+  BlobRecord, BulkOptions, BulkProgress, CandidatePairRecord, LinkRouteRecord, LinkSnapshot, NetworkRecord, Outcome, PathChangeRecord, PathName,
+  RelayEventRecord, RelayStateRecord, TrackedConnectRecord
 }
 
 export class HarnessPage {
@@ -126,6 +126,22 @@ export class HarnessPage {
 
   async relayHistory (): Promise<RelayStateRecord[]> {
     return this.page.evaluate(() => window.lifeline.relayHistory())
+  }
+
+  async relayEvents (): Promise<RelayEventRecord[]> {
+    return this.page.evaluate(() => window.lifeline.relayEvents())
+  }
+
+  async startBulk (peerId: string, options: BulkOptions): Promise<void> {
+    await this.page.evaluate(([id, o]) => { window.lifeline.startBulk(id, o) }, [peerId, options] as const)
+  }
+
+  async stopBulk (peerId: string): Promise<BulkProgress> {
+    return this.page.evaluate(async (id) => window.lifeline.stopBulk(id), peerId)
+  }
+
+  async bulkProgress (peerId: string): Promise<BulkProgress> {
+    return this.page.evaluate((id) => window.lifeline.bulkProgress(id), peerId)
   }
 
   async networkHistory (): Promise<NetworkRecord[]> {

@@ -47,6 +47,11 @@ export interface Lab {
   /** Drop every UDP packet in and out of `ns` (ICE, so WebRTC, dies; TCP lives). */
   blockUdp(ns: string): Promise<void>
   unblockUdp(ns: string): Promise<void>
+  /**
+   * Drop every TCP packet to or from `port` in `ns`, both ways: a process listening
+   * there stays alive but falls silent, with no FIN or RST to tell anyone.
+   */
+  dropTcpPort(ns: string, port: number): Promise<void>
   /** Stop every process, delete both namespaces and the directory. Safe to call twice. */
   teardown(): Promise<void>
 }
@@ -106,6 +111,23 @@ const UDP_BLOCK_RULES = `table inet lifeline {
 }
 `
 
+/** Its own table, so it is independent of the UDP block. */
+function tcpDropRules (port: number): string {
+  return `table inet lifeline_drop_${port} {
+  chain input {
+    type filter hook input priority filter; policy accept;
+    tcp dport ${port} drop
+    tcp sport ${port} drop
+  }
+  chain output {
+    type filter hook output priority filter; policy accept;
+    tcp dport ${port} drop
+    tcp sport ${port} drop
+  }
+}
+`
+}
+
 class NetnsLab extends NamespaceGroup implements Lab {
   readonly nsA: string
   readonly nsB: string
@@ -151,6 +173,13 @@ class NetnsLab extends NamespaceGroup implements Lab {
     if (tables.includes('table inet lifeline')) {
       await this.execIn(ns, 'nft', ['delete', 'table', 'inet', 'lifeline'])
     }
+  }
+
+  async dropTcpPort (ns: string, port: number): Promise<void> {
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+      throw new Error(`not a TCP port: ${port}`)
+    }
+    await this.execIn(ns, 'nft', ['-f', '-'], tcpDropRules(port))
   }
 
   protected namespaces (): string[] {

@@ -13,8 +13,9 @@ export class RestartableRelay implements RelayHandle {
   readonly multiaddr: string
   /** 1 for the first relay of a lab, 2 for the second... */
   readonly index: number
+  /** Its TCP port in namespace A; the same after a restart. */
+  readonly port: number
   private readonly lab: Lab
-  private readonly port: number
   private readonly keyFile: string
   private readonly generations: LabProcess[]
 

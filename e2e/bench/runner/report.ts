@@ -118,6 +118,8 @@ export const NOTES = [
 export interface Failure {
   run: number
   scenario: Scenario
+  /** True when the run never started (the budget was spent), false or absent when it failed. */
+  skipped?: boolean
   error: string
 }
 
@@ -237,8 +239,8 @@ export function formatTable (results: BenchResults): string {
     widths.map((width) => '-'.repeat(width)).join('-|-'),
     ...lines.map(render),
     '',
-    `runs: ${results.runs} (medians; ${results.failures.length} failed scenario runs)`,
-    ...results.failures.map((failure) => `failed: run ${failure.run} ${failure.scenario}: ${failure.error.split('\n')[0] ?? ''}`),
+    `runs: ${results.runs} (medians; ${results.failures.length} scenario runs failed or skipped)`,
+    ...results.failures.map((failure) => `${failure.skipped === true ? 'skipped' : 'failed'}: run ${failure.run} ${failure.scenario}: ${failure.error.split('\n')[0] ?? ''}`),
     'notes:',
     ...results.notes.map((note) => `- ${note}`)
   ].join('\n')

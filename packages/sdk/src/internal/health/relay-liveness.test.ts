@@ -31,6 +31,18 @@ describe('RelayLiveness', () => {
     expect(liveness.missed(250)).toBe('slow')
   })
 
+  it('does not count a miss while the relay was forwarding circuit data to us', () => {
+    const liveness = new RelayLiveness(init)
+    // pongs queued behind a bulk transfer the relay keeps delivering
+    expect(liveness.missed(0, true)).toBe('alive')
+    expect(liveness.missed(0, true)).toBe('alive')
+    expect(liveness.missed(0, true)).toBe('alive')
+    // the data stops too: silence counts again
+    expect(liveness.missed(0, false)).toBe('slow')
+    expect(liveness.missed(0)).toBe('slow')
+    expect(liveness.missed(0)).toBe('dead')
+  })
+
   it('keeps a slow relay slow while late timeouts come in', () => {
     const liveness = new RelayLiveness(init)
     liveness.missed(0)

@@ -4,7 +4,11 @@
  * lost in a burst, so the relay is only `slow`; `missesToDead` in a row make it dead.
  * And a timeout that fired late says more about this page than about the relay: a GC
  * pause or a long task blocked the event loop, the pong may be waiting right behind
- * the timer, so such a miss is not counted. A busy machine is not a dead relay.
+ * the timer, so such a miss is not counted. Nor is one while the relay was forwarding
+ * circuit data to us: a relay that delivers bytes is alive, and its pong is queued
+ * behind them (measured in the e2e health test: a page receiving a relayed bulk
+ * transfer on a loaded machine saw three 1 s ping timeouts in a row while data kept
+ * arriving through that relay). A busy machine or a busy relay is not a dead relay.
  * Pure: the pool tells it what happened and how late each timeout fired.
  */
 
@@ -39,10 +43,11 @@ export class RelayLiveness {
 
   /**
    * A ping failed or timed out; `lateByMs` is how long after its deadline the
-   * failure was seen (negative when it failed early).
+   * failure was seen (negative when it failed early), `forwardedMeanwhile` whether
+   * circuit data from the relay arrived between the ping and its failure.
    */
-  missed (lateByMs: number): RelayLivenessVerdict {
-    if (lateByMs <= this.init.lateTimerMs) {
+  missed (lateByMs: number, forwardedMeanwhile = false): RelayLivenessVerdict {
+    if (lateByMs <= this.init.lateTimerMs && !forwardedMeanwhile) {
       this.misses++
     }
     return this.verdict

@@ -26,6 +26,7 @@ function link (direction: LinkDirection, limits: Partial<Pick<LinkInit, 'maxMess
     newStream: () => Promise.reject(new Error('not in this test')),
     onClose: () => {},
     onEstablished: () => {},
+    onFrameReceived: () => {},
     pathEvents: new TypedEventEmitter<LinkPathEvents>()
   })
   links.push(created)

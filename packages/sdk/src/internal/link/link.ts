@@ -42,6 +42,8 @@ export interface LinkInit {
    * message is delivered, so whoever learns of the link from it misses none.
    */
   onEstablished(link: LinkImpl): void
+  /** Called for every frame received, with the connection it came on (proof that its relay forwards). */
+  onFrameReceived(connection: Connection): void
   /** Where the link reports happenings on its paths, for the routes that keep them. */
   pathEvents: TypedEventTarget<LinkPathEvents>
 }
@@ -278,6 +280,7 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
   }
 
   private onFrame (path: PathChannel, frame: Frame): void {
+    this.init.onFrameReceived(path.connection)
     switch (frame.type) {
       case FrameType.HELLO:
         this.onHello(path, frame)

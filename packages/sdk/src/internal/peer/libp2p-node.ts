@@ -48,6 +48,14 @@ export async function createNode (options: NodeOptions): Promise<Libp2pNode> {
       webRTC({ rtcConfiguration: { iceServers: options.iceServers } }),
       circuitRelayTransport()
     ],
+    // libp2p's connection monitor pings every connection every 10 s and aborts it when
+    // one pong takes over 5 s: a relay connection or a circuit carrying a bulk transfer
+    // on a loaded machine has its pong queued behind the data for that long, and the
+    // abort tears down the reservation and every circuit on it (seen in the e2e health
+    // test: relay connections and circuits aborted four times in a minute). Lifeline
+    // pings its relays itself (relay/pool.ts, which counts forwarded data as life and
+    // closes a relay connection it finds dead) and every path of a link (link/).
+    connectionMonitor: { enabled: false },
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: options.allowPrivateAddresses

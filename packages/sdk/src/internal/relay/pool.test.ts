@@ -1,7 +1,8 @@
 /**
  * The relay pool's health monitoring on a fake clock: a missed ping makes a relay
  * slow, not dead; silence makes it dead within about 3 s; a timeout that fired late
- * because the event loop was blocked does not count.
+ * because the event loop was blocked does not count, nor does one while the relay
+ * kept forwarding circuit data.
  */
 import type { Connection } from '@libp2p/interface'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -10,7 +11,8 @@ import { parseRelayAddress } from '../util/parse.js'
 import { RELAY_PING_TIMEOUT_MIN_MS, RELAY_PINGS_IN_FLIGHT } from '../../constants.js'
 import type { RelayStatus } from '../../types.js'
 
-const RELAY = '/ip4/127.0.0.1/tcp/4001/ws/p2p/12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'
+const RELAY_ID = '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'
+const RELAY = `/ip4/127.0.0.1/tcp/4001/ws/p2p/${RELAY_ID}`
 /** What the fake relay takes to answer a ping when it answers. */
 const PONG_MS = 5
 
@@ -36,6 +38,8 @@ interface Harness {
   /** Extra time `now()` reports, as after the event loop was blocked. */
   blockLoop(ms: number): void
   latest(): RelayStatus | undefined
+  /** Connections the pool closed as dead. */
+  aborted(): number
 }
 
 function harness (): Harness {
@@ -43,6 +47,7 @@ function harness (): Harness {
   let blocked = 0
   let inFlight = 0
   let maxInFlight = 0
+  let aborted = 0
   const statuses: RelayStatus[] = []
   const components: RelayPoolComponents = {
     dial: () => Promise.resolve(fakeConnection()),
@@ -65,6 +70,7 @@ function harness (): Harness {
         inFlight--
       }
     },
+    abort: () => { aborted++ },
     now: () => Date.now() + blocked,
     random: () => 0.5,
     log: silentLog()
@@ -76,7 +82,8 @@ function harness (): Harness {
     setPing: b => { behaviour = b },
     maxInFlight: () => maxInFlight,
     blockLoop: ms => { blocked += ms },
-    latest: () => pool.status()[0]
+    latest: () => pool.status()[0],
+    aborted: () => aborted
   }
 }
 
@@ -120,6 +127,8 @@ describe('RelayPool health', () => {
     // interval + three 1 s timeouts overlapping at the 250 ms suspect interval
     expect((deadAt ?? Infinity) - silentAt).toBeLessThanOrEqual(3_300)
     expect(h.latest()?.lastError).toContain('3 pings in a row')
+    // its connection is closed, so a new dial cannot be handed the dead one
+    expect(h.aborted()).toBe(1)
     h.pool.stop()
   })
 
@@ -135,6 +144,32 @@ describe('RelayPool health', () => {
     }
     expect(h.statuses.some(s => s.state === 'down')).toBe(false)
     expect(h.latest()?.state).toBe('reserved')
+    expect(h.aborted()).toBe(0)
+    h.pool.stop()
+  })
+
+  it('keeps a relay whose pongs are queued behind the circuit data it forwards', async () => {
+    const h = harness()
+    h.pool.start()
+    await vi.advanceTimersByTimeAsync(2_000)
+    h.setPing('silent')
+    // a bulk transfer through the relay: frames keep arriving, pongs do not
+    for (let t = 0; t < 10_000; t += 50) {
+      h.pool.heardFrom(RELAY_ID)
+      await vi.advanceTimersByTimeAsync(50)
+    }
+    expect(h.statuses.some(s => s.state === 'down')).toBe(false)
+    // the data stops too: now it is silence
+    let deadAt: number | undefined
+    const quietAt = Date.now()
+    for (let t = 0; t < 10_000 && deadAt === undefined; t += 50) {
+      await vi.advanceTimersByTimeAsync(50)
+      if (h.latest()?.state === 'down') {
+        deadAt = Date.now()
+      }
+    }
+    // pings sent while data still arrived may be excused; the next three are not
+    expect((deadAt ?? Infinity) - quietAt).toBeLessThanOrEqual(4_300)
     h.pool.stop()
   })
 

@@ -33,6 +33,8 @@ export interface RelayPoolComponents {
   dial(ma: Multiaddr, options: AbortOptions): Promise<Connection>
   reserve(connection: Connection, options: AbortOptions): Promise<Reservation>
   ping(connection: Connection, options: AbortOptions): Promise<number>
+  /** Close a connection found dead, at once and without a goodbye. */
+  abort(connection: Connection, err: Error): void
   now(): number
   random: () => number
   log: Logger
@@ -58,6 +60,8 @@ interface Entry {
   nextPingAt: number
   /** Pings sent and not yet answered or timed out (at most RELAY_PINGS_IN_FLIGHT). */
   pingsInFlight: number
+  /** When circuit data from this relay last arrived (see heardFrom). */
+  heardAt: number
   abort?: AbortController | undefined
 }
 
@@ -82,7 +86,8 @@ export class RelayPool {
       retryAt: 0,
       liveness: new RelayLiveness({ missesToDead: RELAY_PING_MISSES_TO_DEAD, lateTimerMs: RELAY_PING_LATE_TIMER_MS }),
       nextPingAt: 0,
-      pingsInFlight: 0
+      pingsInFlight: 0,
+      heardAt: 0
     }))
     this.wanted = Math.min(wanted, relays.length)
     this.components = components
@@ -113,6 +118,18 @@ export class RelayPool {
       }
     }
     this.reconcile()
+  }
+
+  /**
+   * Circuit data relayed by `relayPeerId` has just arrived: the relay is alive and
+   * forwarding, so a ping of it that times out meanwhile waited behind that data.
+   */
+  heardFrom (relayPeerId: string): void {
+    for (const entry of this.entries) {
+      if (entry.relay.peerId.toString() === relayPeerId) {
+        entry.heardAt = this.components.now()
+      }
+    }
   }
 
   /** Relays holding our reservation, best first. */
@@ -273,9 +290,13 @@ export class RelayPool {
         return
       }
       const lateBy = this.components.now() - sentAt - timeout
-      const verdict = entry.liveness.missed(lateBy)
+      const verdict = entry.liveness.missed(lateBy, entry.heardAt > sentAt)
       if (verdict === 'dead') {
-        this.fail(entry, new Error(`relay did not answer ${RELAY_PING_MISSES_TO_DEAD} pings in a row (${Math.round(timeout)} ms each)`, { cause: err }))
+        const dead = new Error(`relay did not answer ${RELAY_PING_MISSES_TO_DEAD} pings in a row (${Math.round(timeout)} ms each)`, { cause: err })
+        this.fail(entry, dead)
+        // no pong and no forwarded data for three pings: the circuits on it are dead too,
+        // and a dial of the relay must not be handed this connection again
+        this.components.abort(connection, dead)
       } else {
         this.components.log('relay %s missed a ping (%s) - %e', entry.relay.text, verdict, err)
         entry.nextPingAt = Math.min(entry.nextPingAt, this.components.now() + RELAY_PING_SUSPECT_INTERVAL_MS)
@@ -301,8 +322,8 @@ export class RelayPool {
 
   /**
    * Forget the entry's connection, reservation and timers. The connection is left
-   * open: circuits of links may still run over it (a late ping under load is not a
-   * dead relay), and a dead one is closed by libp2p and the links' own pings.
+   * open: circuits of links may still run over it. Only a relay found dead by its
+   * pings has its connection closed (pingOne).
    */
   private release (entry: Entry): void {
     entry.abort?.abort()
