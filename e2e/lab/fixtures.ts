@@ -12,6 +12,7 @@
  * `cpuHogs.start()` starts a process spinning one core; every hog a test started is
  * killed when the test ends, whatever its outcome.
  */
+import { writeFile } from 'node:fs/promises'
 import { test as base } from '@playwright/test'
 import type { Browser, TestInfo } from '@playwright/test'
 import { CpuHog } from './cpu-hog.js'
@@ -74,7 +75,10 @@ async function harnessIn (lab: Lab, ns: string, name: string, site: string, sdkD
     await use(harness)
   } finally {
     if (failed(testInfo) && log.length > 0) {
-      await testInfo.attach(`browser ${name} console`, { body: log.join('\n'), contentType: 'text/plain' })
+      // kept as a file in test-results too: the list reporter prints only its start
+      const path = testInfo.outputPath(`browser-${name}-console.txt`)
+      await writeFile(path, log.join('\n'))
+      await testInfo.attach(`browser ${name} console`, { path, contentType: 'text/plain' })
     }
     await browser?.close()
   }
