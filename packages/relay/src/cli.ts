@@ -49,6 +49,9 @@ async function run (config: RelayConfig): Promise<void> {
   if (relay.keyCreated) {
     console.error(`lifeline-relay: created a new key in ${config.keyFile}, peer ID ${relay.peerId}`)
   }
+  if (relay.metricsUrl !== undefined) {
+    console.error(`lifeline-relay: metrics on ${relay.metricsUrl}/metrics, readiness on ${relay.metricsUrl}/healthz`)
+  }
   process.stdout.write(relay.multiaddrs.map(ma => `${ma}\n`).join(''))
 }
 

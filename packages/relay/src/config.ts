@@ -15,6 +15,12 @@ import {
 } from './constants.js'
 import { ConfigError } from './errors.js'
 
+/** An IP address and TCP port to listen on. */
+export interface ListenAddress {
+  host: string
+  port: number
+}
+
 export interface RelayConfig {
   /** IPv4 or IPv6 address to listen on. @default DEFAULT_HOST */
   host: string
@@ -58,6 +64,8 @@ export interface RelayConfig {
   idleTimeoutMs: number
   /** Bytes all circuits may buffer at once; sets how many circuits may be open. @default DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES */
   circuitBufferBudgetBytes: number
+  /** Where to serve `/metrics` and `/healthz`; undefined serves neither. */
+  metrics: ListenAddress | undefined
 }
 
 export type CliCommand =
@@ -88,7 +96,8 @@ export function defaultRelayConfig (): RelayConfig {
     upgradeTimeoutMs: DEFAULT_UPGRADE_TIMEOUT_MS,
     handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
     idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
-    circuitBufferBudgetBytes: DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES
+    circuitBufferBudgetBytes: DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES,
+    metrics: undefined
   }
 }
 
@@ -156,7 +165,11 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   '--upgrade-timeout-ms': integerOption('upgradeTimeoutMs', 1, MAX_TIMER_MS),
   '--handshake-timeout-ms': integerOption('handshakeTimeoutMs', 1, MAX_TIMER_MS),
   '--idle-timeout-ms': integerOption('idleTimeoutMs', 1, MAX_TIMER_MS),
-  '--circuit-buffer-budget': integerOption('circuitBufferBudgetBytes', 1)
+  '--circuit-buffer-budget': integerOption('circuitBufferBudgetBytes', 1),
+  '--metrics': {
+    env: 'LIFELINE_RELAY_METRICS',
+    apply: (config, value, source) => { config.metrics = parseListenAddress(value, source) }
+  }
 }
 
 type IntegerField = {
@@ -224,6 +237,18 @@ function parseInteger (text: string, source: string, min: number, max = Number.M
   return value
 }
 
+/** `HOST:PORT`, with an IPv6 host in brackets: `127.0.0.1:9464`, `[::1]:9464`. */
+function parseListenAddress (text: string, source: string): ListenAddress {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(text)
+  const host = match?.[1] ?? match?.[2]
+  const port = Number(match?.[3])
+  const ipv6 = match?.[1] !== undefined
+  if (host === undefined || isIP(host) !== (ipv6 ? 6 : 4) || !Number.isSafeInteger(port) || port > 65535) {
+    throw new ConfigError(`${source} must be HOST:PORT with an IP address and a port from 0 to 65535, such as 127.0.0.1:9464 or [::1]:9464, got "${text}"`)
+  }
+  return { host, port }
+}
+
 function parseByteCount (text: string, source: string): bigint {
   const value = /^\d+$/.test(text) ? BigInt(text) : -1n
   if (value < 1n || value > UNLIMITED_DATA_BYTES) {
@@ -265,6 +290,11 @@ README's security model for the reason behind each default:
   --idle-timeout-ms MS          close a connection with no reservation or circuit (default ${DEFAULT_IDLE_TIMEOUT_MS})
   --circuit-buffer-budget B     bytes all circuits may buffer; sets the circuit cap
                                 (default ${DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES})
+
+Operations:
+  --metrics HOST:PORT           serve Prometheus metrics at /metrics and a readiness
+                                check at /healthz on their own HTTP server, e.g.
+                                127.0.0.1:9464 (env LIFELINE_RELAY_METRICS, default: off)
   -h, --help                print this help
 
 Logging: DEBUG=lifeline:relay* (add libp2p:* for libp2p's own logs), on stderr.

@@ -25,6 +25,8 @@ export type CounterName =
   // lifecycle
   | 'connections-accepted'
   | 'reservations-granted'
+  // granted to a peer that already held one (a subset of reservations-granted)
+  | 'reservations-renewed'
   | 'reservations-dropped-on-disconnect'
   | 'reservations-expired'
   | 'circuits-opened'
