@@ -1,8 +1,11 @@
 /**
- * Turns command-line arguments and environment variables into a `RelayConfig`.
- * Pure: no I/O, so every flag and error is a unit test away. Flags win over
- * environment variables, which win over the defaults in `constants.ts`.
+ * Turns command-line arguments, environment variables and a config file into a
+ * `RelayConfig`. Pure but for reading the `--config` file, which goes through an
+ * injected reader, so every flag, key and error is a unit test away. Flags win over
+ * environment variables, which win over the file, which wins over the defaults in
+ * `constants.ts`.
  */
+import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
@@ -14,6 +17,7 @@ import {
   DEFAULT_UPGRADE_TIMEOUT_MS, MAX_TIMER_MS, UNLIMITED_DATA_BYTES
 } from './constants.js'
 import { ConfigError } from './errors.js'
+import { applyConfigFile, type FileOption } from './config-file.js'
 
 /** An IP address and TCP port to listen on. */
 export interface ListenAddress {
@@ -103,13 +107,14 @@ export function defaultRelayConfig (): RelayConfig {
 
 const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000)
 
-interface OptionSpec {
+interface OptionSpec extends FileOption {
   env?: string
-  apply: (config: RelayConfig, value: string, source: string) => void
 }
 
 const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   '--host': {
+    field: 'host',
+    type: 'string',
     env: 'LIFELINE_RELAY_HOST',
     apply: (config, value, source) => {
       if (isIP(value) === 0) {
@@ -119,14 +124,20 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
     }
   },
   '--port': {
+    field: 'port',
+    type: 'integer',
     env: 'LIFELINE_RELAY_PORT',
     apply: (config, value, source) => { config.port = parseInteger(value, source, 0, 65535) }
   },
   '--key': {
+    field: 'keyFile',
+    type: 'string',
     env: 'LIFELINE_RELAY_KEY',
     apply: (config, value) => { config.keyFile = value }
   },
   '--announce': {
+    field: 'announce',
+    type: 'strings',
     apply: (config, value, source) => {
       try {
         multiaddr(value)
@@ -137,21 +148,33 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
     }
   },
   '--max-reservations': {
+    field: 'maxReservations',
+    type: 'integer',
     apply: (config, value, source) => { config.maxReservations = parseInteger(value, source, 1) }
   },
   '--reservation-ttl': {
+    field: 'reservationTtlSeconds',
+    type: 'integer',
     apply: (config, value, source) => { config.reservationTtlSeconds = parseInteger(value, source, 1, MAX_TIMER_SECONDS) }
   },
   '--max-circuits': {
+    field: 'maxCircuitsPerPeer',
+    type: 'integer',
     apply: (config, value, source) => { config.maxCircuitsPerPeer = parseInteger(value, source, 1) }
   },
   '--max-circuit-bytes': {
+    field: 'maxCircuitBytes',
+    type: 'bytes',
     apply: (config, value, source) => { config.maxCircuitBytes = parseByteCount(value, source) }
   },
   '--max-circuit-seconds': {
+    field: 'maxCircuitSeconds',
+    type: 'integer',
     apply: (config, value, source) => { config.maxCircuitSeconds = parseInteger(value, source, 1, MAX_TIMER_SECONDS) }
   },
   '--allow-peers': {
+    field: 'allowPeersFile',
+    type: 'string',
     env: 'LIFELINE_RELAY_ALLOW_PEERS',
     apply: (config, value) => { config.allowPeersFile = value }
   },
@@ -167,6 +190,8 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   '--idle-timeout-ms': integerOption('idleTimeoutMs', 1, MAX_TIMER_MS),
   '--circuit-buffer-budget': integerOption('circuitBufferBudgetBytes', 1),
   '--metrics': {
+    field: 'metrics',
+    type: 'string',
     env: 'LIFELINE_RELAY_METRICS',
     apply: (config, value, source) => { config.metrics = parseListenAddress(value, source) }
   }
@@ -177,15 +202,41 @@ type IntegerField = {
 }[keyof RelayConfig]
 
 function integerOption (field: IntegerField, min: number, max?: number): OptionSpec {
-  return { apply: (config, value, source) => { config[field] = parseInteger(value, source, min, max) } }
+  return { field, type: 'integer', apply: (config, value, source) => { config[field] = parseInteger(value, source, min, max) } }
 }
 
+/** Reads the `--config` file; `readFileSync` outside tests. */
+export type ReadConfigFile = (path: string) => string
+
+const CONFIG_FLAG = '--config'
+const CONFIG_ENV = 'LIFELINE_RELAY_CONFIG'
+
 /**
+ * Layers, each winning over the one before: the defaults, the `--config` file, the
+ * environment, the flags. A repeatable flag (`--announce`) replaces the file's list.
+ *
  * @throws ConfigError (code `CONFIG_INVALID`) for an unknown flag, a flag without
- * its value, or a value that is malformed or out of range
+ * its value, a value that is malformed or out of range, or a config file that
+ * cannot be read, is not JSON, has an unknown key or a value of the wrong type
  */
-export function parseCommandLine (argv: readonly string[], env: Environment = {}): CliCommand {
+export function parseCommandLine (argv: readonly string[], env: Environment = {}, readFile: ReadConfigFile = readConfigFile): CliCommand {
+  const flags = readFlags(argv)
+  if (flags === 'help') {
+    return { command: 'help' }
+  }
   const config = defaultRelayConfig()
+
+  const envFile = env[CONFIG_ENV]
+  const file = flags.findLast(([flag]) => flag === CONFIG_FLAG)?.[1] ?? (envFile === '' ? undefined : envFile)
+  if (file !== undefined) {
+    let text: string
+    try {
+      text = readFile(file)
+    } catch (err: unknown) {
+      throw new ConfigError(`cannot read the config file ${file}: ${err instanceof Error ? err.message : String(err)}`)
+    }
+    applyConfigFile(config, text, file, Object.values(OPTIONS))
+  }
 
   for (const spec of Object.values(OPTIONS)) {
     const value = spec.env === undefined ? undefined : env[spec.env]
@@ -195,6 +246,25 @@ export function parseCommandLine (argv: readonly string[], env: Environment = {}
     }
   }
 
+  const replaced = new Set<keyof RelayConfig>()
+  for (const [flag, value] of flags) {
+    const spec = OPTIONS[flag]
+    if (spec === undefined) {
+      continue
+    }
+    if (spec.type === 'strings' && !replaced.has(spec.field)) {
+      replaced.add(spec.field)
+      config.announce = []
+    }
+    spec.apply(config, value, flag)
+  }
+
+  return { command: 'run', config }
+}
+
+/** The flags and their values in order, or 'help'; nothing is applied yet. */
+function readFlags (argv: readonly string[]): Array<[flag: string, value: string]> | 'help' {
+  const flags: Array<[string, string]> = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? ''
     const eq = arg.indexOf('=')
@@ -204,11 +274,10 @@ export function parseCommandLine (argv: readonly string[], env: Environment = {}
       if (flag !== arg) {
         throw new ConfigError(`${flag} takes no value`)
       }
-      return { command: 'help' }
+      return 'help'
     }
 
-    const spec = OPTIONS[flag]
-    if (spec === undefined) {
+    if (OPTIONS[flag] === undefined && flag !== CONFIG_FLAG) {
       throw new ConfigError(arg.startsWith('-') ? `unknown option ${flag}` : `unexpected argument "${arg}"`)
     }
 
@@ -222,10 +291,13 @@ export function parseCommandLine (argv: readonly string[], env: Environment = {}
       }
       i++
     }
-    spec.apply(config, value, flag)
+    flags.push([flag, value])
   }
+  return flags
+}
 
-  return { command: 'run', config }
+function readConfigFile (path: string): string {
+  return readFileSync(path, 'utf8')
 }
 
 function parseInteger (text: string, source: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -263,6 +335,9 @@ Runs a Circuit Relay v2 server over WebSockets for Lifeline peers. Prints each
 address peers can use, one multiaddr per line, on stdout.
 
 Options:
+  --config FILE             JSON file of options, keys named as in the library's
+                            RelayConfig (keyFile, maxCircuitsPerPeer, ...); flags and
+                            environment variables win over it (env LIFELINE_RELAY_CONFIG)
   --host H                  address to listen on (env LIFELINE_RELAY_HOST, default ${DEFAULT_HOST})
   --port N                  TCP port, 0 picks a free one (env LIFELINE_RELAY_PORT, default ${DEFAULT_PORT})
   --key FILE                private key file, created with mode 0600 if missing
