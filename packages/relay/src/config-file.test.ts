@@ -50,7 +50,8 @@ describe('config file', () => {
       handshakeTimeoutMs: 5000,
       idleTimeoutMs: 30000,
       circuitBufferBudgetBytes: 268435456,
-      metrics: '127.0.0.1:9464'
+      metrics: '127.0.0.1:9464',
+      logFormat: 'json'
     })).toEqual({
       host: '0.0.0.0',
       port: 443,
@@ -73,7 +74,8 @@ describe('config file', () => {
       handshakeTimeoutMs: 5000,
       idleTimeoutMs: 30000,
       circuitBufferBudgetBytes: 268435456,
-      metrics: { host: '127.0.0.1', port: 9464 }
+      metrics: { host: '127.0.0.1', port: 9464 },
+      logFormat: 'json'
     })
   })
 

@@ -53,7 +53,8 @@ describe('parseCommandLine', () => {
       handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
       idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
       circuitBufferBudgetBytes: DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES,
-      metrics: undefined
+      metrics: undefined,
+      logFormat: 'text'
     })
     expect(configOf([])).toEqual(defaultRelayConfig())
     expect(DEFAULT_HOST).toBe('127.0.0.1')
@@ -179,6 +180,12 @@ describe('parseCommandLine', () => {
     'rejects the metrics address %j with a clear message', value => {
       expect(errorOf(['--metrics', value])).toBe(`--metrics must be HOST:PORT with an IP address and a port from 0 to 65535, such as 127.0.0.1:9464 or [::1]:9464, got "${value}"`)
     })
+
+  it('reads the log format from a flag or the environment, and refuses others', () => {
+    expect(configOf(['--log-format', 'json']).logFormat).toBe('json')
+    expect(configOf([], { LIFELINE_RELAY_LOG_FORMAT: 'json' }).logFormat).toBe('json')
+    expect(errorOf(['--log-format', 'JSON'])).toBe('--log-format must be one of text, json, got "JSON"')
+  })
 
   it('keeps byte counts above 2^53 exact', () => {
     expect(configOf(['--max-circuit-bytes', '9007199254740993']).maxCircuitBytes).toBe(9007199254740993n)

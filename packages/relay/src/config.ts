@@ -18,6 +18,7 @@ import {
 } from './constants.js'
 import { ConfigError } from './errors.js'
 import { applyConfigFile, type FileOption } from './config-file.js'
+import { LOG_FORMATS, type LogFormat } from './watch/logger.js'
 
 /** An IP address and TCP port to listen on. */
 export interface ListenAddress {
@@ -70,6 +71,8 @@ export interface RelayConfig {
   circuitBufferBudgetBytes: number
   /** Where to serve `/metrics` and `/healthz`; undefined serves neither. */
   metrics: ListenAddress | undefined
+  /** How log lines are written: `text` for people, `json` for log shippers. @default 'text' */
+  logFormat: LogFormat
 }
 
 export type CliCommand =
@@ -101,7 +104,8 @@ export function defaultRelayConfig (): RelayConfig {
     handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
     idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
     circuitBufferBudgetBytes: DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES,
-    metrics: undefined
+    metrics: undefined,
+    logFormat: 'text'
   }
 }
 
@@ -194,6 +198,18 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
     type: 'string',
     env: 'LIFELINE_RELAY_METRICS',
     apply: (config, value, source) => { config.metrics = parseListenAddress(value, source) }
+  },
+  '--log-format': {
+    field: 'logFormat',
+    type: 'string',
+    env: 'LIFELINE_RELAY_LOG_FORMAT',
+    apply: (config, value, source) => {
+      const format = LOG_FORMATS.find(f => f === value)
+      if (format === undefined) {
+        throw new ConfigError(`${source} must be one of ${LOG_FORMATS.join(', ')}, got "${value}"`)
+      }
+      config.logFormat = format
+    }
   }
 }
 
@@ -372,5 +388,8 @@ Operations:
                                 127.0.0.1:9464 (env LIFELINE_RELAY_METRICS, default: off)
   -h, --help                print this help
 
-Logging: DEBUG=lifeline:relay* (add libp2p:* for libp2p's own logs), on stderr.
+Logging: DEBUG=lifeline:relay* (add libp2p:* for libp2p's own logs), on stderr, one
+line per record:
+  --log-format F                text (default) or json (time, level, namespace,
+                                message, fields) (env LIFELINE_RELAY_LOG_FORMAT)
 `

@@ -23,6 +23,7 @@ import { relayWebSockets, wsListenAddress } from './listen/websocket-listener.js
 import { HOP_PROTOCOL, HopServer } from './serve/hop-server.js'
 import { Reservations } from './serve/reservations.js'
 import { Counters, type CounterName } from './watch/counters.js'
+import { relayLogger } from './watch/logger.js'
 import { RelayMetrics, type Holdings } from './watch/metrics.js'
 import { startMetricsServer, type MetricsServer } from './watch/metrics-server.js'
 import type { RelayConfig } from './config.js'
@@ -92,6 +93,7 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
   async function startNode (): Promise<Relay> {
     const node = await createLibp2p({
       privateKey,
+      logger: relayLogger({ format: config.logFormat }),
       addresses: {
         listen: [wsListenAddress(config.host, config.port).toString()],
         announce: config.announce
