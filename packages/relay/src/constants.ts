@@ -212,6 +212,30 @@ export const MAX_HOP_MESSAGE_BYTES = 4 * 1024
  */
 export const PING_STREAMS_PER_CONNECTION = 4
 
+// ---- Tokens: who may reserve and relay (guard/tokens.ts, serve/auth-server.ts) ----
+
+/**
+ * Clock skew allowed when checking a token's `exp` and `nbf`: the issuing backend
+ * and the relay keep time with NTP, usually within a second; 30 s covers a host
+ * whose clock has drifted a little without letting an expired token live on.
+ */
+export const AUTH_CLOCK_TOLERANCE_SECONDS = 30
+
+/**
+ * Largest token message: a JWT with a peer ID, a few claims and an Ed25519
+ * signature is about 300 bytes; 4 KiB leaves room for an issuer's own claims.
+ */
+export const MAX_AUTH_MESSAGE_BYTES = 4 * 1024
+
+/** Reading the token and answering it: one round trip; the HOP exchange has 30 s. */
+export const AUTH_TIMEOUT_MS = 30_000
+
+/**
+ * Token exchanges one connection may have open at once: a peer presents one token,
+ * and a new one before the old expires.
+ */
+export const AUTH_STREAMS_PER_CONNECTION = 2
+
 // ---- Watching: metrics and health (watch/) ----
 
 /**

@@ -1,0 +1,82 @@
+/**
+ * Signed relay tokens: EdDSA (Ed25519) JSON Web Tokens issued by the operator's
+ * backend, checked with its public keys (several at once, so a key can be rotated:
+ * add the new key, let tokens signed by the old one expire, remove it). A token is
+ * good for one peer: its `sub` must be the peer ID the connection proved with Noise,
+ * so a token copied from another peer is worthless. Pure but for the keys and an
+ * injected clock.
+ */
+import { errors, importSPKI, jwtVerify, type CryptoKey } from 'jose'
+import { AUTH_CLOCK_TOLERANCE_SECONDS } from '../constants.js'
+
+/** Why a token was refused; also the name it is counted under. */
+export type TokenRefusal = 'token-malformed' | 'token-forged' | 'token-expired' | 'token-other-peer' | 'token-claims'
+
+export interface TokenGrant {
+  /** Milliseconds since the epoch after which the grant is void (the token's `exp`). */
+  expiresAt: number
+}
+
+export interface TokenVerifierInit {
+  /** The issuers' public keys, PEM (SPKI), Ed25519. */
+  publicKeys: readonly CryptoKey[]
+  /** Milliseconds since the epoch; `Date.now` outside tests. */
+  now?: () => number
+}
+
+/** Reads a PEM `PUBLIC KEY` (as `openssl pkey -pubout` writes it) for EdDSA; throws what jose throws. */
+export async function importPublicKey (pem: string): Promise<CryptoKey> {
+  return importSPKI(pem, 'EdDSA')
+}
+
+export class TokenVerifier {
+  private readonly init: TokenVerifierInit
+  private readonly now: () => number
+
+  constructor (init: TokenVerifierInit) {
+    this.init = init
+    this.now = init.now ?? Date.now
+  }
+
+  /** Checks `token` for `peerId`: a grant until its `exp`, or why not. */
+  async verify (token: string, peerId: string): Promise<TokenGrant | TokenRefusal> {
+    let refusal: TokenRefusal = 'token-forged'
+    for (const key of this.init.publicKeys) {
+      try {
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ['EdDSA'],
+          requiredClaims: ['sub', 'exp'],
+          currentDate: new Date(this.now()),
+          clockTolerance: AUTH_CLOCK_TOLERANCE_SECONDS
+        })
+        if (payload.sub !== peerId) {
+          return 'token-other-peer'
+        }
+        // requiredClaims guarantees exp; jose has checked it is a number in the future
+        return { expiresAt: (payload.exp ?? 0) * 1000 }
+      } catch (err: unknown) {
+        const kind = refusalOf(err)
+        if (kind !== 'token-forged') {
+          // malformed, expired or missing claims do not depend on the key
+          return kind
+        }
+        refusal = kind
+      }
+    }
+    return refusal
+  }
+}
+
+/** Decided on jose's error codes, never on its messages. */
+function refusalOf (err: unknown): TokenRefusal {
+  if (err instanceof errors.JWTExpired) {
+    return 'token-expired'
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) {
+    return 'token-forged'
+  }
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    return 'token-claims'
+  }
+  return 'token-malformed'
+}
