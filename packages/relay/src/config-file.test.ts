@@ -51,7 +51,8 @@ describe('config file', () => {
       idleTimeoutMs: 30000,
       circuitBufferBudgetBytes: 268435456,
       metrics: '127.0.0.1:9464',
-      logFormat: 'json'
+      logFormat: 'json',
+      authPublicKeyFiles: ['/etc/lifeline/issuer-2025.pem', '/etc/lifeline/issuer-2026.pem']
     })).toEqual({
       host: '0.0.0.0',
       port: 443,
@@ -75,7 +76,8 @@ describe('config file', () => {
       idleTimeoutMs: 30000,
       circuitBufferBudgetBytes: 268435456,
       metrics: { host: '127.0.0.1', port: 9464 },
-      logFormat: 'json'
+      logFormat: 'json',
+      authPublicKeyFiles: ['/etc/lifeline/issuer-2025.pem', '/etc/lifeline/issuer-2026.pem']
     })
   })
 

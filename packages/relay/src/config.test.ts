@@ -54,7 +54,8 @@ describe('parseCommandLine', () => {
       idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
       circuitBufferBudgetBytes: DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES,
       metrics: undefined,
-      logFormat: 'text'
+      logFormat: 'text',
+      authPublicKeyFiles: []
     })
     expect(configOf([])).toEqual(defaultRelayConfig())
     expect(DEFAULT_HOST).toBe('127.0.0.1')
@@ -185,6 +186,10 @@ describe('parseCommandLine', () => {
     expect(configOf(['--log-format', 'json']).logFormat).toBe('json')
     expect(configOf([], { LIFELINE_RELAY_LOG_FORMAT: 'json' }).logFormat).toBe('json')
     expect(errorOf(['--log-format', 'JSON'])).toBe('--log-format must be one of text, json, got "JSON"')
+  })
+
+  it('collects every --auth-public-key, for key rotation', () => {
+    expect(configOf(['--auth-public-key', 'old.pem', '--auth-public-key=new.pem']).authPublicKeyFiles).toEqual(['old.pem', 'new.pem'])
   })
 
   it('keeps byte counts above 2^53 exact', () => {

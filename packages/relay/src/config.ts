@@ -73,6 +73,11 @@ export interface RelayConfig {
   metrics: ListenAddress | undefined
   /** How log lines are written: `text` for people, `json` for log shippers. @default 'text' */
   logFormat: LogFormat
+  /**
+   * PEM files of the Ed25519 public keys whose signed tokens let a peer reserve and
+   * relay (see serve/auth-server.ts); empty asks for no token.
+   */
+  authPublicKeyFiles: string[]
 }
 
 export type CliCommand =
@@ -105,7 +110,8 @@ export function defaultRelayConfig (): RelayConfig {
     idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
     circuitBufferBudgetBytes: DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES,
     metrics: undefined,
-    logFormat: 'text'
+    logFormat: 'text',
+    authPublicKeyFiles: []
   }
 }
 
@@ -199,6 +205,11 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
     env: 'LIFELINE_RELAY_METRICS',
     apply: (config, value, source) => { config.metrics = parseListenAddress(value, source) }
   },
+  '--auth-public-key': {
+    field: 'authPublicKeyFiles',
+    type: 'strings',
+    apply: (config, value) => { config.authPublicKeyFiles.push(value) }
+  },
   '--log-format': {
     field: 'logFormat',
     type: 'string',
@@ -268,9 +279,9 @@ export function parseCommandLine (argv: readonly string[], env: Environment = {}
     if (spec === undefined) {
       continue
     }
-    if (spec.type === 'strings' && !replaced.has(spec.field)) {
+    if (spec.type === 'strings' && !replaced.has(spec.field) && (spec.field === 'announce' || spec.field === 'authPublicKeyFiles')) {
       replaced.add(spec.field)
-      config.announce = []
+      config[spec.field] = []
     }
     spec.apply(config, value, flag)
   }
@@ -364,6 +375,8 @@ Options:
   --max-circuits N          circuits one peer may have open at once, per direction (default ${DEFAULT_MAX_CIRCUITS_PER_PEER})
   --max-circuit-bytes B     bytes one circuit may carry (default: unlimited)
   --max-circuit-seconds S   seconds one circuit may stay open (default: unlimited)
+  --auth-public-key FILE    only peers presenting a token signed by this Ed25519 key
+                            (PEM) may reserve and relay; repeatable, for rotation
   --allow-peers FILE        only these peers (one peer ID per line) may connect, reserve
                             and relay (env LIFELINE_RELAY_ALLOW_PEERS, default: anyone)
 

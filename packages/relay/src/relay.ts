@@ -11,7 +11,7 @@ import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { createLibp2p } from 'libp2p'
 import {
-  CIRCUIT_WINDOW_BYTES, HOP_TIMEOUT_MS, LIBP2P_CAP_HEADROOM, LOG_NAMESPACE, MAX_HOP_MESSAGE_BYTES,
+  AUTH_STREAMS_PER_CONNECTION, AUTH_TIMEOUT_MS, MAX_AUTH_MESSAGE_BYTES, CIRCUIT_WINDOW_BYTES, HOP_TIMEOUT_MS, LIBP2P_CAP_HEADROOM, LOG_NAMESPACE, MAX_HOP_MESSAGE_BYTES,
   MAX_HTTP_HEADER_BYTES, MAX_SOCKET_BUFFERED_BYTES, MAX_WS_MESSAGE_BYTES, STREAMS_PER_CONNECTION_HEADROOM,
   PING_STREAMS_PER_CONNECTION, SWEEP_INTERVAL_MS, TCP_KEEPALIVE_IDLE_MS
 } from './constants.js'
@@ -20,13 +20,16 @@ import { SourceLimits } from './guard/source-limits.js'
 import { IdleReaper } from './guard/idle-reaper.js'
 import { loadOrCreateKey } from './key.js'
 import { relayWebSockets, wsListenAddress } from './listen/websocket-listener.js'
+import { AUTH_PROTOCOL, AuthServer } from './serve/auth-server.js'
 import { HOP_PROTOCOL, HopServer } from './serve/hop-server.js'
+import { TokenVerifier, loadPublicKeys } from './guard/tokens.js'
 import { Reservations } from './serve/reservations.js'
 import { Counters, type CounterName } from './watch/counters.js'
 import { relayLogger } from './watch/logger.js'
 import { RelayMetrics, type Holdings } from './watch/metrics.js'
 import { startMetricsServer, type MetricsServer } from './watch/metrics-server.js'
 import type { RelayConfig } from './config.js'
+import type { Connection } from '@libp2p/interface'
 
 export interface RelayStats {
   connections: number
@@ -63,11 +66,14 @@ export interface Relay {
 
 /**
  * @throws KeyFileError (code `KEY_FILE_INVALID`) when the key file cannot be read,
- * created or parsed; errors from libp2p (such as the port being taken) pass through
+ * created or parsed; AuthKeyError (code `AUTH_KEY_INVALID`) for an auth public key file; errors from libp2p (such as the port being taken) pass through
  */
 export async function createRelay (config: RelayConfig): Promise<Relay> {
   const { privateKey, created } = await loadOrCreateKey(config.keyFile)
   const allowed = config.allowPeersFile === undefined ? undefined : await loadAllowlist(config.allowPeersFile)
+  const verifier = config.authPublicKeyFiles.length === 0
+    ? undefined
+    : new TokenVerifier({ publicKeys: await loadPublicKeys(config.authPublicKeyFiles) })
   const counters = new Counters()
   // the config names every cap the way SourceLimits does
   const limits = new SourceLimits(config)
@@ -147,6 +153,15 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
     })
 
     const log = node.logger.forComponent(LOG_NAMESPACE)
+    const auth = verifier === undefined
+      ? undefined
+      : new AuthServer({ verifier, counters, log }, { timeoutMs: AUTH_TIMEOUT_MS, maxMessageBytes: MAX_AUTH_MESSAGE_BYTES })
+    if (auth !== undefined) {
+      await node.handle(AUTH_PROTOCOL, async (stream, connection) => { await auth.onAuth(stream, connection) }, {
+        maxInboundStreams: AUTH_STREAMS_PER_CONNECTION,
+        runOnLimitedConnection: true
+      })
+    }
     const hop = new HopServer({
       peerId: node.peerId,
       privateKey,
@@ -155,7 +170,8 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
       log,
       getConnections: peer => node.getConnections(peer),
       addresses: () => node.getMultiaddrs().filter(ma => !ma.toString().includes('/p2p-circuit')),
-      ...(metrics === undefined ? {} : { circuitDurations: metrics.circuitDurations })
+      ...(metrics === undefined ? {} : { circuitDurations: metrics.circuitDurations }),
+      ...(auth === undefined ? {} : { authorize: (connection: Connection) => auth.isGranted(connection) })
     }, {
       hopTimeoutMs: HOP_TIMEOUT_MS,
       maxMessageBytes: MAX_HOP_MESSAGE_BYTES,

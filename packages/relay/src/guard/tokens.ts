@@ -6,8 +6,10 @@
  * so a token copied from another peer is worthless. Pure but for the keys and an
  * injected clock.
  */
+import { readFile } from 'node:fs/promises'
 import { errors, importSPKI, jwtVerify, type CryptoKey } from 'jose'
 import { AUTH_CLOCK_TOLERANCE_SECONDS } from '../constants.js'
+import { AuthKeyError } from '../errors.js'
 
 /** Why a token was refused; also the name it is counted under. */
 export type TokenRefusal = 'token-malformed' | 'token-forged' | 'token-expired' | 'token-other-peer' | 'token-claims'
@@ -79,4 +81,26 @@ function refusalOf (err: unknown): TokenRefusal {
     return 'token-claims'
   }
   return 'token-malformed'
+}
+
+/**
+ * Reads the `--auth-public-key` files.
+ *
+ * @throws AuthKeyError (code `AUTH_KEY_INVALID`) naming the file that cannot be read
+ * or holds no Ed25519 public key in PEM
+ */
+export async function loadPublicKeys (files: readonly string[]): Promise<CryptoKey[]> {
+  return Promise.all(files.map(async file => {
+    let pem: string
+    try {
+      pem = await readFile(file, 'utf8')
+    } catch (err: unknown) {
+      throw new AuthKeyError(`cannot read the auth public key ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    }
+    try {
+      return await importPublicKey(pem)
+    } catch (err: unknown) {
+      throw new AuthKeyError(`auth public key ${file} is not an Ed25519 public key in PEM ("-----BEGIN PUBLIC KEY-----", as openssl pkey -pubout writes it)`, { cause: err })
+    }
+  }))
 }

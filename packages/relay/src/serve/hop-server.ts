@@ -33,6 +33,11 @@ export interface HopServerComponents {
   getConnections(peer: PeerId): Connection[]
   /** Addresses of the relay itself, sent with a reservation. */
   addresses(): Multiaddr[]
+  /**
+   * Whether a connection may reserve and open circuits (it presented a valid relay
+   * token); undefined lets every connection.
+   */
+  authorize?: (connection: Connection) => boolean
   /** Told how long each circuit lasted, in seconds (the metrics' histogram). */
   circuitDurations?: { observe(seconds: number): void }
   /** Milliseconds since some fixed point; `performance.now` outside tests. */
@@ -107,6 +112,12 @@ export class HopServer {
 
   private async reserve (stream: Stream, pb: HopPb, connection: Connection, signal: AbortSignal): Promise<void> {
     const { counters, reservations } = this.components
+    if (this.components.authorize?.(connection) === false) {
+      counters.increment('reservation-refused-unauthorized')
+      this.components.log('refused a reservation for %p: no valid relay token', connection.remotePeer)
+      await this.answer(stream, pb, Status.PERMISSION_DENIED, signal)
+      return
+    }
     const renewal = reservations.has(connection.remotePeer)
     const result = reservations.reserve(connection.remotePeer, addressOf(connection.remoteAddr))
     if (typeof result === 'string') {
@@ -143,6 +154,11 @@ export class HopServer {
 
   private async connect (stream: Stream, pb: HopPb, request: HopMessage, connection: Connection, signal: AbortSignal): Promise<void> {
     const { counters, reservations } = this.components
+    if (this.components.authorize?.(connection) === false) {
+      counters.increment('circuit-refused-unauthorized')
+      await this.answer(stream, pb, Status.PERMISSION_DENIED, signal)
+      return
+    }
     let destination: PeerId
     try {
       if (request.peer === undefined) {

@@ -88,6 +88,10 @@ const COUNTER_METRICS = {
     help: 'Established connections the relay closed, by reason',
     labelNames: ['reason']
   },
+  lifeline_relay_tokens_total: {
+    help: 'Relay tokens presented, by result: granted, or the reason for refusing it',
+    labelNames: ['result']
+  },
   lifeline_relay_hop_malformed_total: {
     help: 'HOP requests that could not be read or had no known type',
     labelNames: []
@@ -119,12 +123,20 @@ export const COUNTER_SERIES: Readonly<Record<CounterName, readonly Contribution[
   'refused-pending-per-source': [['lifeline_relay_connections_refused_total', { reason: 'pending-per-source' }]],
   'reservation-refused-reservations-total': reservationRefused('reservations-total'),
   'reservation-refused-reservations-per-source': reservationRefused('reservations-per-source'),
+  'reservation-refused-unauthorized': reservationRefused('unauthorized'),
   'circuit-refused-no-reservation': circuitRefused('no-reservation'),
   'circuit-refused-circuits-total': circuitRefused('circuits-total'),
   'circuit-refused-malformed': circuitRefused('malformed'),
+  'circuit-refused-unauthorized': circuitRefused('unauthorized'),
   // go-libp2p counts CONNECTION_FAILED as an error of the relay, not a rejection
   'circuit-refused-connection-failed': [['libp2p_relaysvc_connection_request_response_status_total', { status: 'error' }]],
   'hop-malformed': [['lifeline_relay_hop_malformed_total', {}]],
+  'auth-granted': [['lifeline_relay_tokens_total', { result: 'granted' }]],
+  'auth-refused-token-malformed': [['lifeline_relay_tokens_total', { result: 'token-malformed' }]],
+  'auth-refused-token-forged': [['lifeline_relay_tokens_total', { result: 'token-forged' }]],
+  'auth-refused-token-expired': [['lifeline_relay_tokens_total', { result: 'token-expired' }]],
+  'auth-refused-token-other-peer': [['lifeline_relay_tokens_total', { result: 'token-other-peer' }]],
+  'auth-refused-token-claims': [['lifeline_relay_tokens_total', { result: 'token-claims' }]],
   // the relay has one listener, for WebSockets
   'connections-accepted': [['lifeline_relay_connections_accepted_total', { transport: 'ws' }]],
   'reservations-granted': [
