@@ -72,6 +72,24 @@ describe('lifeline-relay CLI', () => {
     expect(exit.stdout.trim().split('\n')).toHaveLength(1)
   })
 
+  it('writes every stderr line as a JSON record with --log-format json, its own messages included', async () => {
+    const cli = startCli(['--host', '127.0.0.1', '--port', '0', '--key', keyFile, '--log-format', 'json', '--metrics', '127.0.0.1:0'], { DEBUG: 'lifeline:relay*' })
+    running.push(cli)
+    await cli.firstLines(1)
+    const exit = await stop(cli)
+    const lines = exit.stderr.trim().split('\n')
+    expect(lines.length).toBeGreaterThan(2)
+    const records = lines.map(line => JSON.parse(line) as Record<string, unknown>)
+    for (const record of records) {
+      expect(Object.keys(record)).toEqual(['time', 'level', 'namespace', 'message', 'fields'])
+    }
+    expect(records.map(r => r.message)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^created a new key in .*relay\.key, peer ID 12D3Koo\w+$/),
+      expect.stringMatching(/^metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/),
+      expect.stringMatching(/^relay 12D3Koo\w+ listening on /)
+    ]))
+  })
+
   it('exits 0 promptly on SIGTERM and SIGINT', async () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const cli = start()

@@ -10,13 +10,26 @@ import { parseCommandLine, USAGE } from './config.js'
 import { SHUTDOWN_TIMEOUT_MS } from './constants.js'
 import { isRelayError } from './errors.js'
 import { createRelay } from './relay.js'
+import { formatLine, type LogFormat, type LogLevel } from './watch/logger.js'
 import type { RelayConfig } from './config.js'
 
 const EXIT_FAILURE = 1
 const EXIT_USAGE = 2
 
+/** Chosen once the command line is read; until then messages are text. */
+let logFormat: LogFormat = 'text'
+
+/** A message for the operator on stderr, in the chosen log format so a log shipper can read every line. */
+function say (message: string, level: LogLevel = 'info'): void {
+  if (logFormat === 'json') {
+    console.error(formatLine({ time: new Date().toISOString(), level, namespace: 'lifeline-relay', message, fields: {} }, 'json'))
+  } else {
+    console.error(`lifeline-relay: ${message}`)
+  }
+}
+
 function fail (message: string, code: number): void {
-  console.error(`lifeline-relay: ${message}`)
+  say(message, 'error')
   process.exitCode = code
 }
 
@@ -47,7 +60,10 @@ async function run (config: RelayConfig): Promise<void> {
 
   // Only now: whoever reads the address may signal at once, and must find the handlers in place
   if (relay.keyCreated) {
-    console.error(`lifeline-relay: created a new key in ${config.keyFile}, peer ID ${relay.peerId}`)
+    say(`created a new key in ${config.keyFile}, peer ID ${relay.peerId}`)
+  }
+  if (relay.metricsUrl !== undefined) {
+    say(`metrics on ${relay.metricsUrl}/metrics, readiness on ${relay.metricsUrl}/healthz`)
   }
   process.stdout.write(relay.multiaddrs.map(ma => `${ma}\n`).join(''))
 }
@@ -69,6 +85,7 @@ async function main (): Promise<void> {
     return
   }
 
+  logFormat = command.config.logFormat
   try {
     await run(command.config)
   } catch (err: unknown) {

@@ -52,7 +52,10 @@ describe('parseCommandLine', () => {
       upgradeTimeoutMs: DEFAULT_UPGRADE_TIMEOUT_MS,
       handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
       idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
-      circuitBufferBudgetBytes: DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES
+      circuitBufferBudgetBytes: DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES,
+      metrics: undefined,
+      logFormat: 'text',
+      authPublicKeyFiles: []
     })
     expect(configOf([])).toEqual(defaultRelayConfig())
     expect(DEFAULT_HOST).toBe('127.0.0.1')
@@ -166,6 +169,27 @@ describe('parseCommandLine', () => {
 
   it('rejects an announce address that is not a multiaddr', () => {
     expect(errorOf(['--announce', 'relay.example.com:443'])).toMatch(/^--announce must be a multiaddr/)
+  })
+
+  it('reads the metrics address as HOST:PORT, IPv6 in brackets, from a flag or the environment', () => {
+    expect(configOf(['--metrics', '127.0.0.1:9464']).metrics).toEqual({ host: '127.0.0.1', port: 9464 })
+    expect(configOf(['--metrics=[::1]:0']).metrics).toEqual({ host: '::1', port: 0 })
+    expect(configOf([], { LIFELINE_RELAY_METRICS: '10.0.0.5:9464' }).metrics).toEqual({ host: '10.0.0.5', port: 9464 })
+  })
+
+  it.each(['9464', 'localhost:9464', '::1:9464', '[127.0.0.1]:9464', '127.0.0.1:', '127.0.0.1:65536', '127.0.0.1:http', '[::1]'])(
+    'rejects the metrics address %j with a clear message', value => {
+      expect(errorOf(['--metrics', value])).toBe(`--metrics must be HOST:PORT with an IP address and a port from 0 to 65535, such as 127.0.0.1:9464 or [::1]:9464, got "${value}"`)
+    })
+
+  it('reads the log format from a flag or the environment, and refuses others', () => {
+    expect(configOf(['--log-format', 'json']).logFormat).toBe('json')
+    expect(configOf([], { LIFELINE_RELAY_LOG_FORMAT: 'json' }).logFormat).toBe('json')
+    expect(errorOf(['--log-format', 'JSON'])).toBe('--log-format must be one of text, json, got "JSON"')
+  })
+
+  it('collects every --auth-public-key, for key rotation', () => {
+    expect(configOf(['--auth-public-key', 'old.pem', '--auth-public-key=new.pem']).authPublicKeyFiles).toEqual(['old.pem', 'new.pem'])
   })
 
   it('keeps byte counts above 2^53 exact', () => {

@@ -1,8 +1,11 @@
 /**
- * Turns command-line arguments and environment variables into a `RelayConfig`.
- * Pure: no I/O, so every flag and error is a unit test away. Flags win over
- * environment variables, which win over the defaults in `constants.ts`.
+ * Turns command-line arguments, environment variables and a config file into a
+ * `RelayConfig`. Pure but for reading the `--config` file, which goes through an
+ * injected reader, so every flag, key and error is a unit test away. Flags win over
+ * environment variables, which win over the file, which wins over the defaults in
+ * `constants.ts`.
  */
+import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
@@ -14,6 +17,14 @@ import {
   DEFAULT_UPGRADE_TIMEOUT_MS, MAX_TIMER_MS, UNLIMITED_DATA_BYTES
 } from './constants.js'
 import { ConfigError } from './errors.js'
+import { applyConfigFile, type FileOption } from './config-file.js'
+import { LOG_FORMATS, type LogFormat } from './watch/logger.js'
+
+/** An IP address and TCP port to listen on. */
+export interface ListenAddress {
+  host: string
+  port: number
+}
 
 export interface RelayConfig {
   /** IPv4 or IPv6 address to listen on. @default DEFAULT_HOST */
@@ -58,6 +69,15 @@ export interface RelayConfig {
   idleTimeoutMs: number
   /** Bytes all circuits may buffer at once; sets how many circuits may be open. @default DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES */
   circuitBufferBudgetBytes: number
+  /** Where to serve `/metrics` and `/healthz`; undefined serves neither. */
+  metrics: ListenAddress | undefined
+  /** How log lines are written: `text` for people, `json` for log shippers. @default 'text' */
+  logFormat: LogFormat
+  /**
+   * PEM files of the Ed25519 public keys whose signed tokens let a peer reserve and
+   * relay (see serve/auth-server.ts); empty asks for no token.
+   */
+  authPublicKeyFiles: string[]
 }
 
 export type CliCommand =
@@ -88,19 +108,23 @@ export function defaultRelayConfig (): RelayConfig {
     upgradeTimeoutMs: DEFAULT_UPGRADE_TIMEOUT_MS,
     handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
     idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
-    circuitBufferBudgetBytes: DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES
+    circuitBufferBudgetBytes: DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES,
+    metrics: undefined,
+    logFormat: 'text',
+    authPublicKeyFiles: []
   }
 }
 
 const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000)
 
-interface OptionSpec {
+interface OptionSpec extends FileOption {
   env?: string
-  apply: (config: RelayConfig, value: string, source: string) => void
 }
 
 const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   '--host': {
+    field: 'host',
+    type: 'string',
     env: 'LIFELINE_RELAY_HOST',
     apply: (config, value, source) => {
       if (isIP(value) === 0) {
@@ -110,14 +134,20 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
     }
   },
   '--port': {
+    field: 'port',
+    type: 'integer',
     env: 'LIFELINE_RELAY_PORT',
     apply: (config, value, source) => { config.port = parseInteger(value, source, 0, 65535) }
   },
   '--key': {
+    field: 'keyFile',
+    type: 'string',
     env: 'LIFELINE_RELAY_KEY',
     apply: (config, value) => { config.keyFile = value }
   },
   '--announce': {
+    field: 'announce',
+    type: 'strings',
     apply: (config, value, source) => {
       try {
         multiaddr(value)
@@ -128,21 +158,33 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
     }
   },
   '--max-reservations': {
+    field: 'maxReservations',
+    type: 'integer',
     apply: (config, value, source) => { config.maxReservations = parseInteger(value, source, 1) }
   },
   '--reservation-ttl': {
+    field: 'reservationTtlSeconds',
+    type: 'integer',
     apply: (config, value, source) => { config.reservationTtlSeconds = parseInteger(value, source, 1, MAX_TIMER_SECONDS) }
   },
   '--max-circuits': {
+    field: 'maxCircuitsPerPeer',
+    type: 'integer',
     apply: (config, value, source) => { config.maxCircuitsPerPeer = parseInteger(value, source, 1) }
   },
   '--max-circuit-bytes': {
+    field: 'maxCircuitBytes',
+    type: 'bytes',
     apply: (config, value, source) => { config.maxCircuitBytes = parseByteCount(value, source) }
   },
   '--max-circuit-seconds': {
+    field: 'maxCircuitSeconds',
+    type: 'integer',
     apply: (config, value, source) => { config.maxCircuitSeconds = parseInteger(value, source, 1, MAX_TIMER_SECONDS) }
   },
   '--allow-peers': {
+    field: 'allowPeersFile',
+    type: 'string',
     env: 'LIFELINE_RELAY_ALLOW_PEERS',
     apply: (config, value) => { config.allowPeersFile = value }
   },
@@ -156,7 +198,30 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   '--upgrade-timeout-ms': integerOption('upgradeTimeoutMs', 1, MAX_TIMER_MS),
   '--handshake-timeout-ms': integerOption('handshakeTimeoutMs', 1, MAX_TIMER_MS),
   '--idle-timeout-ms': integerOption('idleTimeoutMs', 1, MAX_TIMER_MS),
-  '--circuit-buffer-budget': integerOption('circuitBufferBudgetBytes', 1)
+  '--circuit-buffer-budget': integerOption('circuitBufferBudgetBytes', 1),
+  '--metrics': {
+    field: 'metrics',
+    type: 'string',
+    env: 'LIFELINE_RELAY_METRICS',
+    apply: (config, value, source) => { config.metrics = parseListenAddress(value, source) }
+  },
+  '--auth-public-key': {
+    field: 'authPublicKeyFiles',
+    type: 'strings',
+    apply: (config, value) => { config.authPublicKeyFiles.push(value) }
+  },
+  '--log-format': {
+    field: 'logFormat',
+    type: 'string',
+    env: 'LIFELINE_RELAY_LOG_FORMAT',
+    apply: (config, value, source) => {
+      const format = LOG_FORMATS.find(f => f === value)
+      if (format === undefined) {
+        throw new ConfigError(`${source} must be one of ${LOG_FORMATS.join(', ')}, got "${value}"`)
+      }
+      config.logFormat = format
+    }
+  }
 }
 
 type IntegerField = {
@@ -164,15 +229,41 @@ type IntegerField = {
 }[keyof RelayConfig]
 
 function integerOption (field: IntegerField, min: number, max?: number): OptionSpec {
-  return { apply: (config, value, source) => { config[field] = parseInteger(value, source, min, max) } }
+  return { field, type: 'integer', apply: (config, value, source) => { config[field] = parseInteger(value, source, min, max) } }
 }
 
+/** Reads the `--config` file; `readFileSync` outside tests. */
+export type ReadConfigFile = (path: string) => string
+
+const CONFIG_FLAG = '--config'
+const CONFIG_ENV = 'LIFELINE_RELAY_CONFIG'
+
 /**
+ * Layers, each winning over the one before: the defaults, the `--config` file, the
+ * environment, the flags. A repeatable flag (`--announce`) replaces the file's list.
+ *
  * @throws ConfigError (code `CONFIG_INVALID`) for an unknown flag, a flag without
- * its value, or a value that is malformed or out of range
+ * its value, a value that is malformed or out of range, or a config file that
+ * cannot be read, is not JSON, has an unknown key or a value of the wrong type
  */
-export function parseCommandLine (argv: readonly string[], env: Environment = {}): CliCommand {
+export function parseCommandLine (argv: readonly string[], env: Environment = {}, readFile: ReadConfigFile = readConfigFile): CliCommand {
+  const flags = readFlags(argv)
+  if (flags === 'help') {
+    return { command: 'help' }
+  }
   const config = defaultRelayConfig()
+
+  const envFile = env[CONFIG_ENV]
+  const file = flags.findLast(([flag]) => flag === CONFIG_FLAG)?.[1] ?? (envFile === '' ? undefined : envFile)
+  if (file !== undefined) {
+    let text: string
+    try {
+      text = readFile(file)
+    } catch (err: unknown) {
+      throw new ConfigError(`cannot read the config file ${file}: ${err instanceof Error ? err.message : String(err)}`)
+    }
+    applyConfigFile(config, text, file, Object.values(OPTIONS))
+  }
 
   for (const spec of Object.values(OPTIONS)) {
     const value = spec.env === undefined ? undefined : env[spec.env]
@@ -182,6 +273,25 @@ export function parseCommandLine (argv: readonly string[], env: Environment = {}
     }
   }
 
+  const replaced = new Set<keyof RelayConfig>()
+  for (const [flag, value] of flags) {
+    const spec = OPTIONS[flag]
+    if (spec === undefined) {
+      continue
+    }
+    if (spec.type === 'strings' && !replaced.has(spec.field) && (spec.field === 'announce' || spec.field === 'authPublicKeyFiles')) {
+      replaced.add(spec.field)
+      config[spec.field] = []
+    }
+    spec.apply(config, value, flag)
+  }
+
+  return { command: 'run', config }
+}
+
+/** The flags and their values in order, or 'help'; nothing is applied yet. */
+function readFlags (argv: readonly string[]): Array<[flag: string, value: string]> | 'help' {
+  const flags: Array<[string, string]> = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? ''
     const eq = arg.indexOf('=')
@@ -191,11 +301,10 @@ export function parseCommandLine (argv: readonly string[], env: Environment = {}
       if (flag !== arg) {
         throw new ConfigError(`${flag} takes no value`)
       }
-      return { command: 'help' }
+      return 'help'
     }
 
-    const spec = OPTIONS[flag]
-    if (spec === undefined) {
+    if (OPTIONS[flag] === undefined && flag !== CONFIG_FLAG) {
       throw new ConfigError(arg.startsWith('-') ? `unknown option ${flag}` : `unexpected argument "${arg}"`)
     }
 
@@ -209,10 +318,13 @@ export function parseCommandLine (argv: readonly string[], env: Environment = {}
       }
       i++
     }
-    spec.apply(config, value, flag)
+    flags.push([flag, value])
   }
+  return flags
+}
 
-  return { command: 'run', config }
+function readConfigFile (path: string): string {
+  return readFileSync(path, 'utf8')
 }
 
 function parseInteger (text: string, source: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -222,6 +334,18 @@ function parseInteger (text: string, source: string, min: number, max = Number.M
     throw new ConfigError(`${source} must be ${range}, got "${text}"`)
   }
   return value
+}
+
+/** `HOST:PORT`, with an IPv6 host in brackets: `127.0.0.1:9464`, `[::1]:9464`. */
+function parseListenAddress (text: string, source: string): ListenAddress {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(text)
+  const host = match?.[1] ?? match?.[2]
+  const port = Number(match?.[3])
+  const ipv6 = match?.[1] !== undefined
+  if (host === undefined || isIP(host) !== (ipv6 ? 6 : 4) || !Number.isSafeInteger(port) || port > 65535) {
+    throw new ConfigError(`${source} must be HOST:PORT with an IP address and a port from 0 to 65535, such as 127.0.0.1:9464 or [::1]:9464, got "${text}"`)
+  }
+  return { host, port }
 }
 
 function parseByteCount (text: string, source: string): bigint {
@@ -238,6 +362,9 @@ Runs a Circuit Relay v2 server over WebSockets for Lifeline peers. Prints each
 address peers can use, one multiaddr per line, on stdout.
 
 Options:
+  --config FILE             JSON file of options, keys named as in the library's
+                            RelayConfig (keyFile, maxCircuitsPerPeer, ...); flags and
+                            environment variables win over it (env LIFELINE_RELAY_CONFIG)
   --host H                  address to listen on (env LIFELINE_RELAY_HOST, default ${DEFAULT_HOST})
   --port N                  TCP port, 0 picks a free one (env LIFELINE_RELAY_PORT, default ${DEFAULT_PORT})
   --key FILE                private key file, created with mode 0600 if missing
@@ -248,6 +375,8 @@ Options:
   --max-circuits N          circuits one peer may have open at once, per direction (default ${DEFAULT_MAX_CIRCUITS_PER_PEER})
   --max-circuit-bytes B     bytes one circuit may carry (default: unlimited)
   --max-circuit-seconds S   seconds one circuit may stay open (default: unlimited)
+  --auth-public-key FILE    only peers presenting a token signed by this Ed25519 key
+                            (PEM) may reserve and relay; repeatable, for rotation
   --allow-peers FILE        only these peers (one peer ID per line) may connect, reserve
                             and relay (env LIFELINE_RELAY_ALLOW_PEERS, default: anyone)
 
@@ -265,7 +394,15 @@ README's security model for the reason behind each default:
   --idle-timeout-ms MS          close a connection with no reservation or circuit (default ${DEFAULT_IDLE_TIMEOUT_MS})
   --circuit-buffer-budget B     bytes all circuits may buffer; sets the circuit cap
                                 (default ${DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES})
+
+Operations:
+  --metrics HOST:PORT           serve Prometheus metrics at /metrics and a readiness
+                                check at /healthz on their own HTTP server, e.g.
+                                127.0.0.1:9464 (env LIFELINE_RELAY_METRICS, default: off)
   -h, --help                print this help
 
-Logging: DEBUG=lifeline:relay* (add libp2p:* for libp2p's own logs), on stderr.
+Logging: DEBUG=lifeline:relay* (add libp2p:* for libp2p's own logs), on stderr, one
+line per record:
+  --log-format F                text (default) or json (time, level, namespace,
+                                message, fields) (env LIFELINE_RELAY_LOG_FORMAT)
 `

@@ -212,6 +212,64 @@ export const MAX_HOP_MESSAGE_BYTES = 4 * 1024
  */
 export const PING_STREAMS_PER_CONNECTION = 4
 
+// ---- Tokens: who may reserve and relay (guard/tokens.ts, serve/auth-server.ts) ----
+
+/**
+ * Clock skew allowed when checking a token's `exp` and `nbf`: the issuing backend
+ * and the relay keep time with NTP, usually within a second; 30 s covers a host
+ * whose clock has drifted a little without letting an expired token live on.
+ */
+export const AUTH_CLOCK_TOLERANCE_SECONDS = 30
+
+/**
+ * Largest token message: a JWT with a peer ID, a few claims and an Ed25519
+ * signature is about 300 bytes; 4 KiB leaves room for an issuer's own claims.
+ */
+export const MAX_AUTH_MESSAGE_BYTES = 4 * 1024
+
+/** Reading the token and answering it: one round trip; the HOP exchange has 30 s. */
+export const AUTH_TIMEOUT_MS = 30_000
+
+/**
+ * Token exchanges one connection may have open at once: a peer presents one token,
+ * and a new one before the old expires.
+ */
+export const AUTH_STREAMS_PER_CONNECTION = 2
+
+// ---- Watching: metrics and health (watch/) ----
+
+/**
+ * Upper bounds, in seconds, of the circuit duration histogram's buckets. A circuit
+ * is a Lifeline link's data path while no direct path exists: it lasts from a few
+ * seconds (a link that turns direct at once) to a whole session of hours.
+ * Prometheus's default buckets (5 ms to 10 s, go-libp2p's choice) would put every
+ * such circuit in the last one.
+ */
+export const CIRCUIT_DURATION_BUCKETS_SECONDS = [1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600]
+
+/**
+ * Deadline for one request to the metrics server, headers included: a scrape is one
+ * small GET on a private network; a client that takes longer holds a socket for
+ * nothing. Prometheus's own default scrape timeout is 10 s.
+ */
+export const METRICS_REQUEST_TIMEOUT_MS = 10_000
+
+/**
+ * Connections the metrics server holds at once: a few Prometheus servers and a
+ * health checker. It listens on an address the operator chose apart from the public
+ * one, and this bounds what a caller that reaches it anyway can hold.
+ */
+export const METRICS_MAX_CONNECTIONS = 16
+
+/**
+ * How long a stopping relay lets requests already in flight on the metrics server
+ * finish: a scrape takes milliseconds, and the whole shutdown has SHUTDOWN_TIMEOUT_MS.
+ */
+export const METRICS_CLOSE_GRACE_MS = 1_000
+
+/** A scrape or health request is a GET of a few hundred bytes of headers. */
+export const METRICS_MAX_HEADER_BYTES = 8 * 1024
+
 /** The namespace for `DEBUG=lifeline:relay*`. */
 export const LOG_NAMESPACE = 'lifeline:relay'
 

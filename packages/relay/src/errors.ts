@@ -4,7 +4,7 @@
  * bundle holds two copies of this package.
  */
 
-export type RelayErrorCode = 'CONFIG_INVALID' | 'KEY_FILE_INVALID'
+export type RelayErrorCode = 'CONFIG_INVALID' | 'KEY_FILE_INVALID' | 'AUTH_KEY_INVALID'
 
 export class RelayError extends Error {
   readonly code: RelayErrorCode
@@ -32,10 +32,18 @@ export class KeyFileError extends RelayError {
   }
 }
 
+/** An `--auth-public-key` file cannot be read or does not hold an Ed25519 public key. */
+export class AuthKeyError extends RelayError {
+  constructor (message: string, options?: ErrorOptions) {
+    super('AUTH_KEY_INVALID', message, options)
+    this.name = 'AuthKeyError'
+  }
+}
+
 export function isRelayError (err: unknown, code?: RelayErrorCode): err is RelayError {
   if (typeof err !== 'object' || err === null || !('code' in err)) {
     return false
   }
-  const known: readonly unknown[] = ['CONFIG_INVALID', 'KEY_FILE_INVALID'] satisfies RelayErrorCode[]
+  const known: readonly unknown[] = ['CONFIG_INVALID', 'KEY_FILE_INVALID', 'AUTH_KEY_INVALID'] satisfies RelayErrorCode[]
   return known.includes(err.code) && (code === undefined || err.code === code)
 }

@@ -11,7 +11,7 @@ import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { createLibp2p } from 'libp2p'
 import {
-  CIRCUIT_WINDOW_BYTES, HOP_TIMEOUT_MS, LIBP2P_CAP_HEADROOM, LOG_NAMESPACE, MAX_HOP_MESSAGE_BYTES,
+  AUTH_STREAMS_PER_CONNECTION, AUTH_TIMEOUT_MS, MAX_AUTH_MESSAGE_BYTES, CIRCUIT_WINDOW_BYTES, HOP_TIMEOUT_MS, LIBP2P_CAP_HEADROOM, LOG_NAMESPACE, MAX_HOP_MESSAGE_BYTES,
   MAX_HTTP_HEADER_BYTES, MAX_SOCKET_BUFFERED_BYTES, MAX_WS_MESSAGE_BYTES, STREAMS_PER_CONNECTION_HEADROOM,
   PING_STREAMS_PER_CONNECTION, SWEEP_INTERVAL_MS, TCP_KEEPALIVE_IDLE_MS
 } from './constants.js'
@@ -20,10 +20,16 @@ import { SourceLimits } from './guard/source-limits.js'
 import { IdleReaper } from './guard/idle-reaper.js'
 import { loadOrCreateKey } from './key.js'
 import { relayWebSockets, wsListenAddress } from './listen/websocket-listener.js'
+import { AUTH_PROTOCOL, AuthServer } from './serve/auth-server.js'
 import { HOP_PROTOCOL, HopServer } from './serve/hop-server.js'
+import { TokenVerifier, loadPublicKeys } from './guard/tokens.js'
 import { Reservations } from './serve/reservations.js'
 import { Counters, type CounterName } from './watch/counters.js'
+import { relayLogger } from './watch/logger.js'
+import { RelayMetrics, type Holdings } from './watch/metrics.js'
+import { startMetricsServer, type MetricsServer } from './watch/metrics-server.js'
 import type { RelayConfig } from './config.js'
+import type { Connection } from '@libp2p/interface'
 
 export interface RelayStats {
   connections: number
@@ -47,140 +53,206 @@ export interface Relay {
   multiaddrs: string[]
   /** True when this start created the key file. */
   keyCreated: boolean
+  /** `http://HOST:PORT` of `/metrics` and `/healthz` with `--metrics`, with the real port. */
+  metricsUrl: string | undefined
   /** What the relay holds now and what it has refused and closed so far. */
   stats(): RelayStats
-  /** Closes every connection and the listener. */
+  /**
+   * Closes every connection and the listener. `/healthz` answers 503 from the
+   * moment this is called; the metrics server closes last.
+   */
   stop(): Promise<void>
 }
 
 /**
  * @throws KeyFileError (code `KEY_FILE_INVALID`) when the key file cannot be read,
- * created or parsed; errors from libp2p (such as the port being taken) pass through
+ * created or parsed; AuthKeyError (code `AUTH_KEY_INVALID`) for an auth public key file; errors from libp2p (such as the port being taken) pass through
  */
 export async function createRelay (config: RelayConfig): Promise<Relay> {
   const { privateKey, created } = await loadOrCreateKey(config.keyFile)
   const allowed = config.allowPeersFile === undefined ? undefined : await loadAllowlist(config.allowPeersFile)
+  const verifier = config.authPublicKeyFiles.length === 0
+    ? undefined
+    : new TokenVerifier({ publicKeys: await loadPublicKeys(config.authPublicKeyFiles) })
   const counters = new Counters()
   // the config names every cap the way SourceLimits does
   const limits = new SourceLimits(config)
   const reservations = new Reservations({ ttlSeconds: config.reservationTtlSeconds, limits })
 
-  const node = await createLibp2p({
-    privateKey,
-    addresses: {
-      listen: [wsListenAddress(config.host, config.port).toString()],
-      announce: config.announce
-    },
-    transports: [relayWebSockets({
-      limits,
-      counters,
-      upgradeTimeoutMs: config.upgradeTimeoutMs,
-      handshakeTimeoutMs: config.handshakeTimeoutMs,
-      maxMessageBytes: MAX_WS_MESSAGE_BYTES,
-      maxHeaderBytes: MAX_HTTP_HEADER_BYTES,
-      maxBufferedBytes: MAX_SOCKET_BUFFERED_BYTES,
-      keepAliveIdleMs: TCP_KEEPALIVE_IDLE_MS
-    })],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux({
-      maxInboundStreams: config.maxCircuitsPerPeer + STREAMS_PER_CONNECTION_HEADROOM,
-      streamOptions: {
-        initialStreamWindowSize: CIRCUIT_WINDOW_BYTES,
-        maxStreamWindowSize: CIRCUIT_WINDOW_BYTES,
-        // paused streams hold at most a window; one that nobody reads is cut off there
-        maxReadBufferLength: CIRCUIT_WINDOW_BYTES,
-        // a circuit pauses its source as soon as a send is refused, so twice the
-        // window is never reached by a well-behaved circuit
-        maxWriteBufferLength: 2 * CIRCUIT_WINDOW_BYTES + MAX_WS_MESSAGE_BYTES
+  let state: 'starting' | 'ready' | 'stopping' = 'starting'
+  let holdings = (): Holdings => ({ reservations: 0, circuits: 0, pending: 0, sources: 0, connectionsByTransport: {} })
+  const ready = (): boolean => state === 'ready'
+  let metrics: RelayMetrics | undefined
+  let metricsServer: MetricsServer | undefined
+  if (config.metrics !== undefined) {
+    metrics = new RelayMetrics({ counters, holdings: () => holdings(), ready })
+    // up before libp2p, so /healthz answers 503 for the whole start
+    metricsServer = await startMetricsServer(config.metrics, { metrics, ready })
+  }
+  try {
+    return await startNode()
+  } catch (err: unknown) {
+    await metricsServer?.close()
+    throw err
+  }
+
+  async function startNode (): Promise<Relay> {
+    const node = await createLibp2p({
+      privateKey,
+      logger: relayLogger({ format: config.logFormat }),
+      addresses: {
+        listen: [wsListenAddress(config.host, config.port).toString()],
+        announce: config.announce
+      },
+      transports: [relayWebSockets({
+        limits,
+        counters,
+        upgradeTimeoutMs: config.upgradeTimeoutMs,
+        handshakeTimeoutMs: config.handshakeTimeoutMs,
+        maxMessageBytes: MAX_WS_MESSAGE_BYTES,
+        maxHeaderBytes: MAX_HTTP_HEADER_BYTES,
+        maxBufferedBytes: MAX_SOCKET_BUFFERED_BYTES,
+        keepAliveIdleMs: TCP_KEEPALIVE_IDLE_MS
+      })],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux({
+        maxInboundStreams: config.maxCircuitsPerPeer + STREAMS_PER_CONNECTION_HEADROOM,
+        streamOptions: {
+          initialStreamWindowSize: CIRCUIT_WINDOW_BYTES,
+          maxStreamWindowSize: CIRCUIT_WINDOW_BYTES,
+          // paused streams hold at most a window; one that nobody reads is cut off there
+          maxReadBufferLength: CIRCUIT_WINDOW_BYTES,
+          // a circuit pauses its source as soon as a send is refused, so twice the
+          // window is never reached by a well-behaved circuit
+          maxWriteBufferLength: 2 * CIRCUIT_WINDOW_BYTES + MAX_WS_MESSAGE_BYTES
+        }
+      })],
+      connectionManager: {
+        // the listener's per-source admission refuses first, and says why
+        maxConnections: Math.ceil(config.maxConnections * LIBP2P_CAP_HEADROOM),
+        inboundConnectionThreshold: Math.ceil(config.connectionRate * LIBP2P_CAP_HEADROOM),
+        maxIncomingPendingConnections: Math.ceil(config.maxPendingConnections * LIBP2P_CAP_HEADROOM),
+        // the listener's handshake deadline closes the socket first; libp2p's is a backstop
+        inboundUpgradeTimeout: Math.ceil(config.handshakeTimeoutMs * LIBP2P_CAP_HEADROOM)
+      },
+      // see TCP_KEEPALIVE_IDLE_MS for why the relay does not ping its peers
+      connectionMonitor: { enabled: false },
+      connectionGater: {
+        // Peers on private networks (a LAN, a test machine) are legitimate users of a relay
+        denyDialMultiaddr: () => false,
+        // the remote's identity is proven by Noise by now; unlisted peers get nothing, so
+        // every stream the HOP server sees comes from an allowed peer
+        denyInboundEncryptedConnection: (peer) => allowed !== undefined && !allowed.has(peer.toString())
+      },
+      services: {
+        // peers identify the relay; the relay needs nothing from them, so it does not
+        // ask (a stream and a peer-store write less per connection)
+        identify: identify({ runOnConnectionOpen: false }),
+        ping: ping({ maxInboundStreams: PING_STREAMS_PER_CONNECTION })
       }
-    })],
-    connectionManager: {
-      // the listener's per-source admission refuses first, and says why
-      maxConnections: Math.ceil(config.maxConnections * LIBP2P_CAP_HEADROOM),
-      inboundConnectionThreshold: Math.ceil(config.connectionRate * LIBP2P_CAP_HEADROOM),
-      maxIncomingPendingConnections: Math.ceil(config.maxPendingConnections * LIBP2P_CAP_HEADROOM),
-      // the listener's handshake deadline closes the socket first; libp2p's is a backstop
-      inboundUpgradeTimeout: Math.ceil(config.handshakeTimeoutMs * LIBP2P_CAP_HEADROOM)
-    },
-    // see TCP_KEEPALIVE_IDLE_MS for why the relay does not ping its peers
-    connectionMonitor: { enabled: false },
-    connectionGater: {
-      // Peers on private networks (a LAN, a test machine) are legitimate users of a relay
-      denyDialMultiaddr: () => false,
-      // the remote's identity is proven by Noise by now; unlisted peers get nothing, so
-      // every stream the HOP server sees comes from an allowed peer
-      denyInboundEncryptedConnection: (peer) => allowed !== undefined && !allowed.has(peer.toString())
-    },
-    services: {
-      // peers identify the relay; the relay needs nothing from them, so it does not
-      // ask (a stream and a peer-store write less per connection)
-      identify: identify({ runOnConnectionOpen: false }),
-      ping: ping({ maxInboundStreams: PING_STREAMS_PER_CONNECTION })
+    })
+
+    const log = node.logger.forComponent(LOG_NAMESPACE)
+    const auth = verifier === undefined
+      ? undefined
+      : new AuthServer({ verifier, counters, log }, { timeoutMs: AUTH_TIMEOUT_MS, maxMessageBytes: MAX_AUTH_MESSAGE_BYTES })
+    if (auth !== undefined) {
+      await node.handle(AUTH_PROTOCOL, async (stream, connection) => { await auth.onAuth(stream, connection) }, {
+        maxInboundStreams: AUTH_STREAMS_PER_CONNECTION,
+        runOnLimitedConnection: true
+      })
     }
-  })
+    const hop = new HopServer({
+      peerId: node.peerId,
+      privateKey,
+      reservations,
+      counters,
+      log,
+      getConnections: peer => node.getConnections(peer),
+      addresses: () => node.getMultiaddrs().filter(ma => !ma.toString().includes('/p2p-circuit')),
+      ...(metrics === undefined ? {} : { circuitDurations: metrics.circuitDurations }),
+      ...(auth === undefined ? {} : { authorize: (connection: Connection) => auth.isGranted(connection) })
+    }, {
+      hopTimeoutMs: HOP_TIMEOUT_MS,
+      maxMessageBytes: MAX_HOP_MESSAGE_BYTES,
+      maxCircuits: Math.max(1, Math.floor(config.circuitBufferBudgetBytes / (2 * CIRCUIT_WINDOW_BYTES))),
+      maxCircuitsPerPeer: config.maxCircuitsPerPeer,
+      circuitLimits: {
+        maxBytes: config.maxCircuitBytes,
+        maxDurationMs: config.maxCircuitSeconds === undefined ? undefined : config.maxCircuitSeconds * 1000
+      }
+    })
+    await node.handle(HOP_PROTOCOL, async (stream, connection) => { await hop.onHop(stream, connection) }, {
+      // one HOP stream per circuit the peer opened, plus one for a reservation
+      maxInboundStreams: config.maxCircuitsPerPeer + 1,
+      runOnLimitedConnection: true
+    })
 
-  const log = node.logger.forComponent(LOG_NAMESPACE)
-  const hop = new HopServer({
-    peerId: node.peerId,
-    privateKey,
-    reservations,
-    counters,
-    log,
-    getConnections: peer => node.getConnections(peer),
-    addresses: () => node.getMultiaddrs().filter(ma => !ma.toString().includes('/p2p-circuit'))
-  }, {
-    hopTimeoutMs: HOP_TIMEOUT_MS,
-    maxMessageBytes: MAX_HOP_MESSAGE_BYTES,
-    maxCircuits: Math.max(1, Math.floor(config.circuitBufferBudgetBytes / (2 * CIRCUIT_WINDOW_BYTES))),
-    maxCircuitsPerPeer: config.maxCircuitsPerPeer,
-    circuitLimits: {
-      maxBytes: config.maxCircuitBytes,
-      maxDurationMs: config.maxCircuitSeconds === undefined ? undefined : config.maxCircuitSeconds * 1000
-    }
-  })
-  await node.handle(HOP_PROTOCOL, async (stream, connection) => { await hop.onHop(stream, connection) }, {
-    // one HOP stream per circuit the peer opened, plus one for a reservation
-    maxInboundStreams: config.maxCircuitsPerPeer + 1,
-    runOnLimitedConnection: true
-  })
+    // a reservation belongs to a live peer: gone with its holder's last connection
+    node.addEventListener('peer:disconnect', event => {
+      if (reservations.drop(event.detail)) {
+        counters.increment('reservations-dropped-on-disconnect')
+      }
+    })
 
-  // a reservation belongs to a live peer: gone with its holder's last connection
-  node.addEventListener('peer:disconnect', event => {
-    if (reservations.drop(event.detail)) {
-      counters.increment('reservations-dropped-on-disconnect')
-    }
-  })
+    const reaper = new IdleReaper({
+      idleTimeoutMs: config.idleTimeoutMs,
+      connections: () => node.getConnections(),
+      hasReservation: peer => reservations.has(peer),
+      onClose: () => { counters.increment('idle-timeout') }
+    })
+    const sweep = setInterval(() => {
+      counters.increment('reservations-expired', reservations.sweep())
+      limits.sweep()
+      reaper.sweep()
+    }, Math.min(SWEEP_INTERVAL_MS, config.idleTimeoutMs))
 
-  const reaper = new IdleReaper({
-    idleTimeoutMs: config.idleTimeoutMs,
-    connections: () => node.getConnections(),
-    hasReservation: peer => reservations.has(peer),
-    onClose: () => { counters.increment('idle-timeout') }
-  })
-  const sweep = setInterval(() => {
-    counters.increment('reservations-expired', reservations.sweep())
-    limits.sweep()
-    reaper.sweep()
-  }, Math.min(SWEEP_INTERVAL_MS, config.idleTimeoutMs))
-
-  const multiaddrs = node.getMultiaddrs().map(ma => ma.toString())
-  log('relay %p listening on %s', node.peerId, multiaddrs.join(' '))
-
-  return {
-    peerId: node.peerId.toString(),
-    multiaddrs,
-    keyCreated: created,
-    stats: () => ({
+    const multiaddrs = node.getMultiaddrs().map(ma => ma.toString())
+    log('relay %p listening on %s', node.peerId, multiaddrs.join(' '))
+    holdings = () => ({
       ...limits.snapshot(),
       reservations: reservations.size,
       circuits: hop.circuits,
-      counters: counters.snapshot()
-    }),
-    stop: async () => {
-      clearInterval(sweep)
-      hop.stop()
-      await node.stop()
-      log('relay stopped')
+      connectionsByTransport: countByTransport(node.getConnections().map(c => c.remoteAddr.toString()))
+    })
+    state = 'ready'
+
+    return {
+      peerId: node.peerId.toString(),
+      multiaddrs,
+      keyCreated: created,
+      metricsUrl: metricsServer?.url,
+      stats: () => ({
+        ...limits.snapshot(),
+        reservations: reservations.size,
+        circuits: hop.circuits,
+        counters: counters.snapshot()
+      }),
+      stop: async () => {
+        state = 'stopping'
+        clearInterval(sweep)
+        hop.stop()
+        try {
+          await node.stop()
+        } finally {
+          await metricsServer?.close()
+        }
+        log('relay stopped')
+      }
     }
   }
+}
+
+/** The transports a connection's address may end in, outermost first. */
+const TRANSPORTS = ['wss', 'ws', 'webrtc-direct', 'webtransport', 'quic-v1', 'tcp']
+
+/** Connections per transport, named by the outermost transport in their address. */
+export function countByTransport (remoteAddrs: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const addr of remoteAddrs) {
+    const parts = addr.split('/')
+    const transport = TRANSPORTS.find(name => parts.includes(name)) ?? 'other'
+    counts[transport] = (counts[transport] ?? 0) + 1
+  }
+  return counts
 }

@@ -33,6 +33,15 @@ export interface HopServerComponents {
   getConnections(peer: PeerId): Connection[]
   /** Addresses of the relay itself, sent with a reservation. */
   addresses(): Multiaddr[]
+  /**
+   * Whether a connection may reserve and open circuits (it presented a valid relay
+   * token); undefined lets every connection.
+   */
+  authorize?: (connection: Connection) => boolean
+  /** Told how long each circuit lasted, in seconds (the metrics' histogram). */
+  circuitDurations?: { observe(seconds: number): void }
+  /** Milliseconds since some fixed point; `performance.now` outside tests. */
+  now?: () => number
 }
 
 export interface HopServerInit {
@@ -103,6 +112,13 @@ export class HopServer {
 
   private async reserve (stream: Stream, pb: HopPb, connection: Connection, signal: AbortSignal): Promise<void> {
     const { counters, reservations } = this.components
+    if (this.components.authorize?.(connection) === false) {
+      counters.increment('reservation-refused-unauthorized')
+      this.components.log('refused a reservation for %p: no valid relay token', connection.remotePeer)
+      await this.answer(stream, pb, Status.PERMISSION_DENIED, signal)
+      return
+    }
+    const renewal = reservations.has(connection.remotePeer)
     const result = reservations.reserve(connection.remotePeer, addressOf(connection.remoteAddr))
     if (typeof result === 'string') {
       counters.increment(`reservation-refused-${result}`)
@@ -116,6 +132,9 @@ export class HopServer {
       return
     }
     counters.increment('reservations-granted')
+    if (renewal) {
+      counters.increment('reservations-renewed')
+    }
     const voucher = await signVoucher(this.components.privateKey, this.components.peerId, connection.remotePeer, result.expire)
     const response: HopMessage = {
       type: HopMessage.Type.STATUS,
@@ -135,6 +154,11 @@ export class HopServer {
 
   private async connect (stream: Stream, pb: HopPb, request: HopMessage, connection: Connection, signal: AbortSignal): Promise<void> {
     const { counters, reservations } = this.components
+    if (this.components.authorize?.(connection) === false) {
+      counters.increment('circuit-refused-unauthorized')
+      await this.answer(stream, pb, Status.PERMISSION_DENIED, signal)
+      return
+    }
     let destination: PeerId
     try {
       if (request.peer === undefined) {
@@ -175,12 +199,15 @@ export class HopServer {
       }
       await pb.write(response, { signal })
       counters.increment('circuits-opened')
+      const now = this.components.now ?? (() => performance.now())
+      const openedAt = now()
       this.components.log.trace('circuit %p -> %p open', connection.remotePeer, destination)
       splice(pb.unwrap().unwrap(), stop, this.init.circuitLimits, this.shutdown.signal, {
         onBytes: count => { counters.increment('circuit-bytes', count) },
         onClosed: reason => {
           this.openCircuits--
           counters.increment('circuits-closed')
+          this.components.circuitDurations?.observe((now() - openedAt) / 1000)
           this.components.log.trace('circuit %p -> %p closed: %s', connection.remotePeer, destination, reason)
         }
       })

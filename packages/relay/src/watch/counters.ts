@@ -5,6 +5,7 @@
  * `stats()` contract and map one to one onto exported metrics.
  */
 import type { AdmissionRefusal, ReservationRefusal } from '../guard/source-limits.js'
+import type { TokenRefusal } from '../guard/tokens.js'
 
 export type CounterName =
   // a socket closed before it became a libp2p connection
@@ -19,12 +20,17 @@ export type CounterName =
   // admission refused at accept time, by reason
   | `refused-${AdmissionRefusal}`
   // HOP answers other than OK
-  | `reservation-refused-${ReservationRefusal}`
-  | `circuit-refused-${'no-reservation' | 'circuits-total' | 'malformed' | 'connection-failed'}`
+  | `reservation-refused-${ReservationRefusal | 'unauthorized'}`
+  | `circuit-refused-${'no-reservation' | 'circuits-total' | 'malformed' | 'connection-failed' | 'unauthorized'}`
+  // relay tokens presented on /lifeline/auth/1.0.0
+  | 'auth-granted'
+  | `auth-refused-${TokenRefusal}`
   | 'hop-malformed'
   // lifecycle
   | 'connections-accepted'
   | 'reservations-granted'
+  // granted to a peer that already held one (a subset of reservations-granted)
+  | 'reservations-renewed'
   | 'reservations-dropped-on-disconnect'
   | 'reservations-expired'
   | 'circuits-opened'
