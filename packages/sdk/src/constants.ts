@@ -282,3 +282,37 @@ export const DIRECT_RETRY_MAX_MS = 60_000
  * tried again after its backoff, through the next relay meanwhile.
  */
 export const ROUTE_DIAL_TIMEOUT_MS = 5000
+
+// ---------------------------------------------------------------------------
+// Relay tokens (internal/relay/auth.ts): PeerInit.relayToken
+// ---------------------------------------------------------------------------
+
+/** Protocol on which a peer presents its relay token (protocols/auth.proto). */
+export const RELAY_AUTH_PROTOCOL = '/lifeline/auth/1.0.0'
+
+/**
+ * `relayToken()` and the token exchange together get this long. The callback is
+ * usually a request to the application's backend (a round trip or two over HTTPS),
+ * the exchange one round trip to the relay; twice the relay dial budget
+ * (RELAY_DIAL_TIMEOUT_MS) leaves room for a slow backend. The relay itself waits
+ * 30 s for the token, so this side gives up first.
+ */
+export const RELAY_AUTH_TIMEOUT_MS = 10_000
+
+/**
+ * Longest token sent, in UTF-8 bytes. The relay reads an AuthRequest of at most
+ * 4 KiB (its MAX_AUTH_MESSAGE_BYTES) and hangs up on a longer one; the field's tag
+ * and length prefixes take a few bytes of that, so a token is refused here, with a
+ * clear error, before the relay would cut it off. A JWT with a peer ID and an
+ * Ed25519 signature is about 300 bytes.
+ */
+export const MAX_RELAY_TOKEN_BYTES = 4 * 1024 - 16
+
+/**
+ * Largest AuthResponse read: a status, a refusal name and an expiry are a few dozen
+ * bytes; anything near this is not a relay talking.
+ */
+export const MAX_RELAY_AUTH_RESPONSE_BYTES = 1024
+
+/** A refusal reason from the relay is shown in status and errors up to this length. */
+export const MAX_RELAY_AUTH_REASON_CHARS = 64

@@ -61,6 +61,9 @@ export async function createPeer (init: PeerInit): Promise<Peer> {
   if (receiveWindowBytes > MAX_U32) {
     throw new LifelineError('INVALID_CONFIG', `receiveWindowBytes (${receiveWindowBytes}) must be below 4 GiB (the link handshake carries it as 32 bits)`)
   }
+  if (init.relayToken !== undefined && typeof init.relayToken !== 'function') {
+    throw new LifelineError('INVALID_CONFIG', `relayToken must be a function (relay) => Promise<string> returning a token, got ${typeof init.relayToken}`)
+  }
   return PeerImpl.create({
     privateKey: await loadKey(init.privateKey),
     relays,
@@ -71,6 +74,7 @@ export async function createPeer (init: PeerInit): Promise<Peer> {
     maxMessageBytes,
     sendBufferBytes,
     receiveWindowBytes,
-    maxInboundLinks: positiveInteger('maxInboundLinks', init.maxInboundLinks, DEFAULT_MAX_INBOUND_LINKS)
+    maxInboundLinks: positiveInteger('maxInboundLinks', init.maxInboundLinks, DEFAULT_MAX_INBOUND_LINKS),
+    relayToken: init.relayToken
   })
 }

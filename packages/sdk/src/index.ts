@@ -32,5 +32,6 @@ export type {
   PeerStatus,
   RelayState,
   RelayStatus,
+  RelayTokenSource,
   Stream
 } from './types.js'

@@ -72,7 +72,23 @@ export interface PeerInit {
    * @default 256 (DEFAULT_MAX_INBOUND_LINKS)
    */
   maxInboundLinks?: number
+  /**
+   * For relays that require signed tokens (`lifeline-relay --auth-public-key`): returns
+   * a token for this peer on `relay`, an EdDSA JWT whose `sub` is this peer's ID, as
+   * the application's backend issues it. Called for a fresh token before every
+   * reservation on a relay, the first and each refresh, and presented on the relay
+   * connection. A token the relay refuses, or a callback that throws or resolves to
+   * anything but a string, shows in `status().relays[i].lastError` and the relay is
+   * retried after its backoff. The callback and the exchange together get 10 s
+   * (RELAY_AUTH_TIMEOUT_MS). Relays that do not ask for tokens reserve without one.
+   *
+   * @default none: reserve without a token
+   */
+  relayToken?: RelayTokenSource
 }
+
+/** See `PeerInit.relayToken`. */
+export type RelayTokenSource = (relay: { multiaddr: string, peerId: string }) => Promise<string>
 
 export interface AbortOptions {
   signal?: AbortSignal

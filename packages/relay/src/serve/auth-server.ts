@@ -1,5 +1,5 @@
 /**
- * The relay's half of `/lifeline/auth/1.0.0` (pb/auth.proto): a peer presents a
+ * The relay's half of `/lifeline/auth/1.0.0` (protocols/auth.proto): a peer presents a
  * signed token on its connection; the relay checks it (guard/tokens.ts) against the
  * peer ID Noise proved for that connection and remembers the grant for the
  * connection, until the token's `exp`. The HOP server asks `isGranted` before it

@@ -7,5 +7,5 @@
 export const HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop'
 export const STOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/stop'
 
-/** Lifeline relay tokens (see pb/auth.proto): presented before RESERVE or CONNECT. */
+/** Lifeline relay tokens (see protocols/auth.proto at the repository root): presented before RESERVE or CONNECT. */
 export const AUTH_PROTOCOL = '/lifeline/auth/1.0.0'

@@ -16,8 +16,9 @@ import {
   MAX_PENDING_INBOUND_LINKS
 } from '../../constants.js'
 import { isLifelineError, LifelineError } from '../../errors.js'
-import type { AbortOptions, ConnectOptions, Link, LinkDirection, Peer, PeerEvents, PeerStatus, RelayStatus } from '../../types.js'
+import type { AbortOptions, ConnectOptions, Link, LinkDirection, Peer, PeerEvents, PeerStatus, RelayStatus, RelayTokenSource } from '../../types.js'
 import { LinkImpl, type LinkPathEvents } from '../link/link.js'
+import { authenticate } from '../relay/auth.js'
 import { reserve } from '../relay/hop.js'
 import { RelayPool } from '../relay/pool.js'
 import { LinkRoutes, type LinkRoutesComponents } from '../routes/link-routes.js'
@@ -37,6 +38,7 @@ export interface PeerConfig {
   sendBufferBytes: number
   receiveWindowBytes: number
   maxInboundLinks: number
+  relayToken: RelayTokenSource | undefined
 }
 
 interface LinkState {
@@ -76,9 +78,13 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     this.node = node
     this.peerId = node.peerId.toString()
     this.log = logger(`lifeline:peer:${this.peerId.slice(-6)}`)
+    const { relayToken } = config
     this.pool = new RelayPool(config.relays, config.reservations, {
       dial: async (ma, options) => this.node.dial(ma, options),
       reserve,
+      authenticate: relayToken === undefined
+        ? undefined
+        : async (connection, relay, options) => authenticate(connection, { multiaddr: relay.text, peerId: relay.peerId.toString() }, relayToken, options),
       ping: async (connection, options) => this.node.services.ping.ping(connection.remotePeer, options),
       abort: (connection, err) => { connection.abort(err) },
       now: () => Date.now(),

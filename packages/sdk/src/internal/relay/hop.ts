@@ -93,6 +93,20 @@ export const hopCodec = {
   }
 }
 
+/** The relay answered RESERVE with a status other than OK. */
+export class ReservationRefusedError extends Error {
+  /** The spec's status code, or undefined when the answer had none. */
+  readonly status: number | undefined
+
+  constructor (status: number | undefined) {
+    super(`reservation refused (${status === undefined ? 'no status' : (STATUS_NAMES[status] ?? String(status))})`)
+    this.name = 'ReservationRefusedError'
+    this.status = status
+  }
+}
+
+export const STATUS_PERMISSION_DENIED = 202
+
 export interface Reservation {
   /** When the reservation ends, in ms since the epoch. */
   expiresAt: number
@@ -110,8 +124,7 @@ export async function reserve (connection: Connection, options: AbortOptions): P
     const response = await messages.read(options)
     await stream.close(options)
     if (response.type !== TYPE_STATUS || response.status !== STATUS_OK || response.expire === undefined) {
-      const status = response.status === undefined ? 'no status' : (STATUS_NAMES[response.status] ?? String(response.status))
-      throw new Error(`reservation refused (${status})`)
+      throw new ReservationRefusedError(response.status)
     }
     const reservation: Reservation = { expiresAt: Number(response.expire) * 1000 }
     if (response.limitSeconds !== undefined) {

@@ -26,12 +26,18 @@ import { RelayLiveness } from '../health/relay-liveness.js'
 import { describeFailure } from '../util/failure.js'
 import type { RelayAddress } from '../util/parse.js'
 import { backoffDelay } from '../util/backoff.js'
-import type { Reservation } from './hop.js'
+import type { RelayAuthOutcome } from './auth.js'
+import { ReservationRefusedError, STATUS_PERMISSION_DENIED, type Reservation } from './hop.js'
 import { nextRetryAt, relaysToAcquire, type RelayHealth } from './pool-policy.js'
 
 export interface RelayPoolComponents {
   dial(ma: Multiaddr, options: AbortOptions): Promise<Connection>
   reserve(connection: Connection, options: AbortOptions): Promise<Reservation>
+  /**
+   * Fetch a fresh token and present it on the relay connection (auth.ts); called
+   * before every RESERVE. Absent when no `relayToken` is configured.
+   */
+  authenticate?: ((connection: Connection, relay: RelayAddress, options: AbortOptions) => Promise<RelayAuthOutcome>) | undefined
   ping(connection: Connection, options: AbortOptions): Promise<number>
   /** Close a connection found dead, at once and without a goodbye. */
   abort(connection: Connection, err: Error): void
@@ -218,7 +224,7 @@ export class RelayPool {
           this.fail(entry, new Error('connection to the relay closed'))
         }
       }, { once: true })
-      entry.reservation = await this.components.reserve(connection, { signal })
+      entry.reservation = await this.reserveOn(entry, connection, abort.signal)
       if (abort.signal.aborted) {
         return
       }
@@ -236,6 +242,28 @@ export class RelayPool {
     }
   }
 
+  /**
+   * RESERVE on `connection`, after presenting a fresh token when `relayToken` is
+   * configured. The token and the RESERVE each get their own budget, so a slow
+   * token backend does not eat into the reservation's.
+   */
+  private async reserveOn (entry: Entry, connection: Connection, abort: AbortSignal | undefined): Promise<Reservation> {
+    const { authenticate } = this.components
+    if (authenticate !== undefined) {
+      const outcome = await authenticate(connection, entry.relay, abort === undefined ? {} : { signal: abort })
+      this.components.log('token for relay %s: %s', entry.relay.text, outcome.kind)
+    }
+    const timeout = AbortSignal.timeout(RELAY_DIAL_TIMEOUT_MS)
+    try {
+      return await this.components.reserve(connection, { signal: abort === undefined ? timeout : AbortSignal.any([abort, timeout]) })
+    } catch (err: unknown) {
+      if (authenticate === undefined && err instanceof ReservationRefusedError && err.status === STATUS_PERMISSION_DENIED) {
+        throw new Error(`${err.message}: the relay requires a relay token and PeerInit.relayToken is not set`, { cause: err })
+      }
+      throw err
+    }
+  }
+
   private scheduleRefresh (entry: Entry): void {
     clearTimeout(entry.refreshTimer)
     const remaining = (entry.reservation?.expiresAt ?? 0) - this.components.now()
@@ -249,7 +277,7 @@ export class RelayPool {
       return
     }
     try {
-      entry.reservation = await this.components.reserve(connection, { signal: AbortSignal.timeout(RELAY_DIAL_TIMEOUT_MS) })
+      entry.reservation = await this.reserveOn(entry, connection, undefined)
       this.components.log('refreshed reservation on %s', entry.relay.text)
       this.scheduleRefresh(entry)
       this.onChange(this.statusOf(entry))
