@@ -211,6 +211,20 @@ describe('TLS served by the relay', () => {
     await expect.poll(() => relay.stats().pending).toBe(0)
   })
 
+  it('closes a client that speaks plain HTTP to the TLS port, and counts it', async () => {
+    const { cert, key } = issue('plain', 7007, 10)
+    const relay = await startRelay({ tlsCert: cert, tlsKey: key })
+    const socket = netConnect({ host: '127.0.0.1', port: portOf(relay.multiaddrs[0] ?? '') }, () => {
+      socket.write('GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n\r\n')
+    })
+    socket.on('error', () => {})
+    socket.resume()
+    await new Promise<void>(resolve => { socket.once('close', () => { resolve() }) })
+    await expect.poll(() => relay.stats().counters['tls-error']).toBe(1)
+    expect(relay.stats().counters['tls-handshake-timeout']).toBeUndefined()
+    await expect.poll(() => relay.stats().pending).toBe(0)
+  })
+
   it('counts connections over its own TLS listener as wss in the metrics', () => {
     expect(countByTransport(['/ip4/192.0.2.1/tcp/50000/tls/ws', '/ip4/192.0.2.1/tcp/50001/ws', '/ip4/192.0.2.1/tcp/50002/wss']))
       .toEqual({ wss: 2, ws: 1 })
