@@ -64,7 +64,8 @@ async function run (config: RelayConfig): Promise<void> {
       say('SIGHUP: nothing to reload, this relay serves no TLS')
       return
     }
-    // the outcome is reported by the events below
+    say('SIGHUP: reading the TLS certificate and key again')
+    // the outcome is reported by the events below; unchanged files report nothing
     relay.reloadTls().catch(() => {})
   })
   relay.events.addEventListener('tls:reloaded', event => {

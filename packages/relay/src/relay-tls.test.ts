@@ -4,7 +4,6 @@
  * socket that never starts TLS is closed by the TLS deadline.
  */
 import './node-compat.js'
-import { execFileSync } from 'node:child_process'
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { connect as netConnect } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -16,6 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createRelay, defaultRelayConfig, isRelayError, type CertificateInfo, type Relay, type RelayConfig } from './index.js'
 import { countByTransport } from './relay.js'
 import { ECHO, startDialer, startEchoPeer } from '../test/hostile/clients.js'
+import { createTestCa, type TestCa } from '../test/tls-ca.js'
 import type { Libp2p } from 'libp2p'
 
 /** Short enough to see, long enough for a loopback handshake on a busy machine. */
@@ -23,21 +23,13 @@ const TEST_TLS_HANDSHAKE_TIMEOUT_MS = 1_000
 
 let dir: string
 let ca: Buffer
+let testCa: TestCa
 const relays: Relay[] = []
 const peers: Libp2p[] = []
 const originalWebSocket = globalThis.WebSocket
 
-function openssl (...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
-}
-
-/** A P-256 key and a certificate for localhost and 127.0.0.1 signed by the test CA. */
 function issue (name: string, serial: number, days: number): { cert: string, key: string } {
-  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=localhost/O=Lifeline test ${name}`)
-  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', String(serial),
-    '-days', String(days), '-out', `${name}.pem`, '-extfile', 'san.cnf')
-  return { cert: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) }
+  return testCa.issue(name, serial, days)
 }
 
 /** Replaces `target` by rename, as certbot does, so a watch on the old inode would miss it. */
@@ -75,10 +67,8 @@ async function startRelay (config: Partial<RelayConfig>): Promise<Relay> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lifeline-relay-tls-'))
-  await writeFile(join(dir, 'san.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n')
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Lifeline test CA')
-  ca = await readFile(join(dir, 'ca.pem'))
+  testCa = createTestCa(dir)
+  ca = testCa.ca
 
   // @libp2p/websockets dials with the global WebSocket and takes no TLS options, and
   // NODE_EXTRA_CA_CERTS is read only at process start: the test's peers get a
