@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian 12 machine (Node.js 20.19+ present) for the demo and the tests:
 # pnpm, the workspace's dependencies, and, with --browsers, Debian's chromium plus the
-# tools the e2e network labs use (iproute2, nftables; conntrack and coturn for the NAT
-# lab). Safe to run again: each step is skipped when already done. Sourced by
+# tools the tests use (iproute2, nftables; conntrack and coturn for the NAT lab; openssl
+# for the relay's test CA; systemd-analyze to check the relay's unit). Safe to run again: each step is skipped when already done. Sourced by
 # scripts/demo.sh and scripts/test.sh.
 set -euo pipefail
 
@@ -30,6 +30,9 @@ if [ "${1:-}" = "--browsers" ]; then
   command -v nft >/dev/null || missing+=(nftables)
   command -v conntrack >/dev/null || missing+=(conntrack)
   command -v turnserver >/dev/null || missing+=(coturn)
+  # the relay's TLS tests make a test CA with it; systemd-analyze checks the relay's unit
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v systemd-analyze >/dev/null || missing+=(systemd)
   if [ "${#missing[@]}" -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"
     if [ "$(id -u)" -ne 0 ]; then

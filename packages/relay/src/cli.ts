@@ -12,6 +12,7 @@ import { isRelayError } from './errors.js'
 import { createRelay } from './relay.js'
 import { formatLine, type LogFormat, type LogLevel } from './watch/logger.js'
 import type { RelayConfig } from './config.js'
+import type { CertificateInfo } from './listen/tls-certificates.js'
 
 const EXIT_FAILURE = 1
 const EXIT_USAGE = 2
@@ -57,15 +58,39 @@ async function run (config: RelayConfig): Promise<void> {
   }
   process.on('SIGINT', shutdown)
   process.on('SIGTERM', shutdown)
+  // the customary "reload your files" signal (nginx, HAProxy); certbot's deploy hook can send it
+  process.on('SIGHUP', () => {
+    if (relay.tlsCertificate() === undefined) {
+      say('SIGHUP: nothing to reload, this relay serves no TLS')
+      return
+    }
+    say('SIGHUP: reading the TLS certificate and key again')
+    // the outcome is reported by the events below; unchanged files report nothing
+    relay.reloadTls().catch(() => {})
+  })
+  relay.events.addEventListener('tls:reloaded', event => {
+    say(`TLS certificate reloaded: ${describeCertificate(event.detail)}`)
+  })
+  relay.events.addEventListener('tls:reload-failed', event => {
+    say(`TLS certificate NOT reloaded, still serving ${describeCertificate(event.detail.serving)}: ${event.detail.error.message}`, 'error')
+  })
 
   // Only now: whoever reads the address may signal at once, and must find the handlers in place
   if (relay.keyCreated) {
     say(`created a new key in ${config.keyFile}, peer ID ${relay.peerId}`)
   }
+  const certificate = relay.tlsCertificate()
+  if (certificate !== undefined) {
+    say(`serving TLS with ${describeCertificate(certificate)}`)
+  }
   if (relay.metricsUrl !== undefined) {
     say(`metrics on ${relay.metricsUrl}/metrics, readiness on ${relay.metricsUrl}/healthz`)
   }
   process.stdout.write(relay.multiaddrs.map(ma => `${ma}\n`).join(''))
+}
+
+function describeCertificate (info: CertificateInfo): string {
+  return `${info.subject}${info.altNames === '' ? '' : ` (${info.altNames})`}, serial ${info.serialNumber}, valid until ${info.validTo.toISOString()}`
 }
 
 async function main (): Promise<void> {

@@ -52,7 +52,10 @@ describe('config file', () => {
       circuitBufferBudgetBytes: 268435456,
       metrics: '127.0.0.1:9464',
       logFormat: 'json',
-      authPublicKeyFiles: ['/etc/lifeline/issuer-2025.pem', '/etc/lifeline/issuer-2026.pem']
+      authPublicKeyFiles: ['/etc/lifeline/issuer-2025.pem', '/etc/lifeline/issuer-2026.pem'],
+      tlsCert: '/etc/letsencrypt/live/relay.example.com/fullchain.pem',
+      tlsKey: '/etc/letsencrypt/live/relay.example.com/privkey.pem',
+      tlsHandshakeTimeoutMs: 4000
     })).toEqual({
       host: '0.0.0.0',
       port: 443,
@@ -77,7 +80,10 @@ describe('config file', () => {
       circuitBufferBudgetBytes: 268435456,
       metrics: { host: '127.0.0.1', port: 9464 },
       logFormat: 'json',
-      authPublicKeyFiles: ['/etc/lifeline/issuer-2025.pem', '/etc/lifeline/issuer-2026.pem']
+      authPublicKeyFiles: ['/etc/lifeline/issuer-2025.pem', '/etc/lifeline/issuer-2026.pem'],
+      tlsCert: '/etc/letsencrypt/live/relay.example.com/fullchain.pem',
+      tlsKey: '/etc/letsencrypt/live/relay.example.com/privkey.pem',
+      tlsHandshakeTimeoutMs: 4000
     })
   })
 
@@ -135,6 +141,11 @@ describe('config file', () => {
   it('checks values as their flags do, naming the key', () => {
     expect(errorWith({ port: 70000 })).toBe(`${FILE}: "port" must be an integer from 0 to 65535, got "70000"`)
     expect(errorWith({ metrics: 'localhost:9464' })).toMatch(/^\/etc\/lifeline\/relay\.json: "metrics" must be HOST:PORT/)
+  })
+
+  it('refuses tlsCert without tlsKey, unless a flag supplies the key', () => {
+    expect(errorWith({ tlsCert: '/etc/letsencrypt/live/relay.example.com/fullchain.pem' })).toMatch(/needs --tls-key \(tlsKey\) too/)
+    expect(configWith({ tlsCert: 'fullchain.pem' }, ['--tls-key', 'privkey.pem']).tlsKey).toBe('privkey.pem')
   })
 
   it('rejects a file that is not a JSON object', () => {

@@ -6,7 +6,7 @@ import {
   DEFAULT_MAX_CIRCUITS_PER_PEER, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
   DEFAULT_MAX_PENDING_CONNECTIONS, DEFAULT_MAX_PENDING_PER_SOURCE, DEFAULT_MAX_RESERVATIONS,
   DEFAULT_MAX_RESERVATIONS_PER_SOURCE, DEFAULT_PORT, DEFAULT_RESERVATION_TTL_SECONDS,
-  DEFAULT_UPGRADE_TIMEOUT_MS
+  DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, DEFAULT_UPGRADE_TIMEOUT_MS
 } from './constants.js'
 import { ConfigError, isRelayError } from './errors.js'
 
@@ -55,7 +55,10 @@ describe('parseCommandLine', () => {
       circuitBufferBudgetBytes: DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES,
       metrics: undefined,
       logFormat: 'text',
-      authPublicKeyFiles: []
+      authPublicKeyFiles: [],
+      tlsCert: undefined,
+      tlsKey: undefined,
+      tlsHandshakeTimeoutMs: DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS
     })
     expect(configOf([])).toEqual(defaultRelayConfig())
     expect(DEFAULT_HOST).toBe('127.0.0.1')
@@ -190,6 +193,23 @@ describe('parseCommandLine', () => {
 
   it('collects every --auth-public-key, for key rotation', () => {
     expect(configOf(['--auth-public-key', 'old.pem', '--auth-public-key=new.pem']).authPublicKeyFiles).toEqual(['old.pem', 'new.pem'])
+  })
+
+  it('reads the TLS certificate and key from flags or the environment', () => {
+    expect(configOf(['--tls-cert', 'fullchain.pem', '--tls-key', 'privkey.pem', '--tls-handshake-timeout-ms', '3000'])).toEqual({
+      ...defaultRelayConfig(),
+      tlsCert: 'fullchain.pem',
+      tlsKey: 'privkey.pem',
+      tlsHandshakeTimeoutMs: 3000
+    })
+    const fromEnv = configOf([], { LIFELINE_RELAY_TLS_CERT: 'c.pem', LIFELINE_RELAY_TLS_KEY: 'k.pem' })
+    expect([fromEnv.tlsCert, fromEnv.tlsKey]).toEqual(['c.pem', 'k.pem'])
+  })
+
+  it('refuses a TLS certificate without its key, and a key without its certificate', () => {
+    expect(errorOf(['--tls-cert', 'fullchain.pem'])).toMatch(/--tls-cert \(tlsCert\) needs --tls-key \(tlsKey\) too/)
+    expect(errorOf(['--tls-key', 'privkey.pem'])).toMatch(/--tls-key \(tlsKey\) needs --tls-cert \(tlsCert\) too/)
+    expect(errorOf([], { LIFELINE_RELAY_TLS_KEY: 'privkey.pem' })).toMatch(/needs --tls-cert/)
   })
 
   it('keeps byte counts above 2^53 exact', () => {

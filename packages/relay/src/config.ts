@@ -14,7 +14,7 @@ import {
   DEFAULT_MAX_CIRCUITS_PER_PEER, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
   DEFAULT_MAX_PENDING_CONNECTIONS, DEFAULT_MAX_PENDING_PER_SOURCE, DEFAULT_MAX_RESERVATIONS,
   DEFAULT_MAX_RESERVATIONS_PER_SOURCE, DEFAULT_PORT, DEFAULT_RESERVATION_TTL_SECONDS,
-  DEFAULT_UPGRADE_TIMEOUT_MS, MAX_TIMER_MS, UNLIMITED_DATA_BYTES
+  DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, DEFAULT_UPGRADE_TIMEOUT_MS, MAX_TIMER_MS, UNLIMITED_DATA_BYTES
 } from './constants.js'
 import { ConfigError } from './errors.js'
 import { applyConfigFile, type FileOption } from './config-file.js'
@@ -78,6 +78,15 @@ export interface RelayConfig {
    * relay (see serve/auth-server.ts); empty asks for no token.
    */
   authPublicKeyFiles: string[]
+  /**
+   * PEM certificate chain (certbot's `fullchain.pem`): with `tlsKey`, the listener
+   * serves TLS and the relay's addresses end in `/tls/ws`. Both or neither.
+   */
+  tlsCert: string | undefined
+  /** PEM private key of `tlsCert` (certbot's `privkey.pem`). */
+  tlsKey: string | undefined
+  /** TCP accept to a finished TLS handshake. @default DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS */
+  tlsHandshakeTimeoutMs: number
 }
 
 export type CliCommand =
@@ -111,7 +120,10 @@ export function defaultRelayConfig (): RelayConfig {
     circuitBufferBudgetBytes: DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES,
     metrics: undefined,
     logFormat: 'text',
-    authPublicKeyFiles: []
+    authPublicKeyFiles: [],
+    tlsCert: undefined,
+    tlsKey: undefined,
+    tlsHandshakeTimeoutMs: DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS
   }
 }
 
@@ -210,6 +222,19 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
     type: 'strings',
     apply: (config, value) => { config.authPublicKeyFiles.push(value) }
   },
+  '--tls-cert': {
+    field: 'tlsCert',
+    type: 'string',
+    env: 'LIFELINE_RELAY_TLS_CERT',
+    apply: (config, value) => { config.tlsCert = value }
+  },
+  '--tls-key': {
+    field: 'tlsKey',
+    type: 'string',
+    env: 'LIFELINE_RELAY_TLS_KEY',
+    apply: (config, value) => { config.tlsKey = value }
+  },
+  '--tls-handshake-timeout-ms': integerOption('tlsHandshakeTimeoutMs', 1, MAX_TIMER_MS),
   '--log-format': {
     field: 'logFormat',
     type: 'string',
@@ -286,7 +311,21 @@ export function parseCommandLine (argv: readonly string[], env: Environment = {}
     spec.apply(config, value, flag)
   }
 
+  checkTlsFiles(config)
   return { command: 'run', config }
+}
+
+/**
+ * A certificate without its key (or the reverse) cannot serve TLS, and serving
+ * plain WebSockets instead would quietly break every `wss://` client.
+ *
+ * @throws ConfigError when only one of `tlsCert` and `tlsKey` is set
+ */
+export function checkTlsFiles (config: Pick<RelayConfig, 'tlsCert' | 'tlsKey'>): void {
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    const [given, missing] = config.tlsCert === undefined ? ['--tls-key (tlsKey)', '--tls-cert (tlsCert)'] : ['--tls-cert (tlsCert)', '--tls-key (tlsKey)']
+    throw new ConfigError(`${given} needs ${missing} too: TLS takes a certificate and its private key, such as certbot's fullchain.pem and privkey.pem`)
+  }
 }
 
 /** The flags and their values in order, or 'help'; nothing is applied yet. */
@@ -394,6 +433,15 @@ README's security model for the reason behind each default:
   --idle-timeout-ms MS          close a connection with no reservation or circuit (default ${DEFAULT_IDLE_TIMEOUT_MS})
   --circuit-buffer-budget B     bytes all circuits may buffer; sets the circuit cap
                                 (default ${DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES})
+
+TLS (wss://), served by the relay itself; the files are reloaded when they change
+and on SIGHUP, without dropping connections:
+  --tls-cert FILE               PEM certificate chain, e.g. certbot's fullchain.pem
+                                (env LIFELINE_RELAY_TLS_CERT)
+  --tls-key FILE                PEM private key, e.g. certbot's privkey.pem
+                                (env LIFELINE_RELAY_TLS_KEY)
+  --tls-handshake-timeout-ms MS TCP accept to a finished TLS handshake
+                                (default ${DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS})
 
 Operations:
   --metrics HOST:PORT           serve Prometheus metrics at /metrics and a readiness

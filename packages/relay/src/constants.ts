@@ -132,6 +132,23 @@ export const DEFAULT_UPGRADE_TIMEOUT_MS = 10_000
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000
 
 /**
+ * From TCP accept to a finished TLS handshake, when the relay serves TLS itself
+ * (`--tls-cert`). TLS 1.3 takes one round trip and TLS 1.2 two, plus a signature of
+ * a few ms: 5 s is still many round trips on a bad mobile link. Node's default is
+ * 120 s, during which a socket that opened TCP and sent nothing would hold a pending
+ * slot of its source.
+ */
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 5_000
+
+/**
+ * How long the certificate files must stay unchanged before they are loaded again.
+ * certbot replaces the files of a renewed certificate (cert, chain, fullchain,
+ * privkey) one rename after another; loading at the first rename would pair the new
+ * certificate with the old key. A second is far longer than those renames take.
+ */
+export const TLS_RELOAD_DEBOUNCE_MS = 1_000
+
+/**
  * A connection that holds neither a reservation nor a circuit serves nobody. Peers
  * reserve within a second or two of connecting, and the SDK's relay pool reserves
  * right after its dial; a minute covers slow starts and a peer between circuits.

@@ -4,7 +4,7 @@
  * bundle holds two copies of this package.
  */
 
-export type RelayErrorCode = 'CONFIG_INVALID' | 'KEY_FILE_INVALID' | 'AUTH_KEY_INVALID'
+export type RelayErrorCode = 'CONFIG_INVALID' | 'KEY_FILE_INVALID' | 'AUTH_KEY_INVALID' | 'TLS_CERTIFICATE_INVALID'
 
 export class RelayError extends Error {
   readonly code: RelayErrorCode
@@ -40,10 +40,21 @@ export class AuthKeyError extends RelayError {
   }
 }
 
+/**
+ * The `--tls-cert` or `--tls-key` file cannot be read, is not PEM, or the key does
+ * not belong to the certificate.
+ */
+export class TlsCertificateError extends RelayError {
+  constructor (message: string, options?: ErrorOptions) {
+    super('TLS_CERTIFICATE_INVALID', message, options)
+    this.name = 'TlsCertificateError'
+  }
+}
+
 export function isRelayError (err: unknown, code?: RelayErrorCode): err is RelayError {
   if (typeof err !== 'object' || err === null || !('code' in err)) {
     return false
   }
-  const known: readonly unknown[] = ['CONFIG_INVALID', 'KEY_FILE_INVALID', 'AUTH_KEY_INVALID'] satisfies RelayErrorCode[]
+  const known: readonly unknown[] = ['CONFIG_INVALID', 'KEY_FILE_INVALID', 'AUTH_KEY_INVALID', 'TLS_CERTIFICATE_INVALID'] satisfies RelayErrorCode[]
   return known.includes(err.code) && (code === undefined || err.code === code)
 }

@@ -13,13 +13,17 @@ import { createLibp2p } from 'libp2p'
 import {
   AUTH_STREAMS_PER_CONNECTION, AUTH_TIMEOUT_MS, MAX_AUTH_MESSAGE_BYTES, CIRCUIT_WINDOW_BYTES, HOP_TIMEOUT_MS, LIBP2P_CAP_HEADROOM, LOG_NAMESPACE, MAX_HOP_MESSAGE_BYTES,
   MAX_HTTP_HEADER_BYTES, MAX_SOCKET_BUFFERED_BYTES, MAX_WS_MESSAGE_BYTES, STREAMS_PER_CONNECTION_HEADROOM,
-  PING_STREAMS_PER_CONNECTION, SWEEP_INTERVAL_MS, TCP_KEEPALIVE_IDLE_MS
+  PING_STREAMS_PER_CONNECTION, SWEEP_INTERVAL_MS, TCP_KEEPALIVE_IDLE_MS, TLS_RELOAD_DEBOUNCE_MS
 } from './constants.js'
+import { checkTlsFiles } from './config.js'
+import { ConfigError } from './errors.js'
 import { loadAllowlist } from './allowlist.js'
 import { SourceLimits } from './guard/source-limits.js'
 import { IdleReaper } from './guard/idle-reaper.js'
 import { loadOrCreateKey } from './key.js'
 import { relayWebSockets, wsListenAddress } from './listen/websocket-listener.js'
+import { TlsCertificates, type CertificateInfo, type TlsEvents } from './listen/tls-certificates.js'
+import { TypedEventEmitter, type TypedEventTarget } from 'main-event'
 import { AUTH_PROTOCOL, AuthServer } from './serve/auth-server.js'
 import { HOP_PROTOCOL, HopServer } from './serve/hop-server.js'
 import { TokenVerifier, loadPublicKeys } from './guard/tokens.js'
@@ -30,6 +34,11 @@ import { RelayMetrics, type Holdings } from './watch/metrics.js'
 import { startMetricsServer, type MetricsServer } from './watch/metrics-server.js'
 import type { RelayConfig } from './config.js'
 import type { Connection } from '@libp2p/interface'
+
+export type { CertificateInfo, TlsEvents } from './listen/tls-certificates.js'
+
+/** Happenings the operator should hear of without `DEBUG`. */
+export type RelayEvents = TlsEvents
 
 export interface RelayStats {
   connections: number
@@ -55,6 +64,19 @@ export interface Relay {
   keyCreated: boolean
   /** `http://HOST:PORT` of `/metrics` and `/healthz` with `--metrics`, with the real port. */
   metricsUrl: string | undefined
+  /** Certificate reloads and failed reloads (see RelayEvents). */
+  events: TypedEventTarget<RelayEvents>
+  /** The certificate served to new TLS connections; undefined without `tlsCert`. */
+  tlsCertificate(): CertificateInfo | undefined
+  /**
+   * Reads `tlsCert` and `tlsKey` again (what the CLI does on SIGHUP) and serves them
+   * to new TLS connections; open connections stay. The relay also does this by
+   * itself when either file changes.
+   *
+   * @throws TlsCertificateError (code `TLS_CERTIFICATE_INVALID`) when the files do
+   * not load; the certificate served before stays. ConfigError without TLS.
+   */
+  reloadTls(): Promise<CertificateInfo>
   /** What the relay holds now and what it has refused and closed so far. */
   stats(): RelayStats
   /**
@@ -66,9 +88,13 @@ export interface Relay {
 
 /**
  * @throws KeyFileError (code `KEY_FILE_INVALID`) when the key file cannot be read,
- * created or parsed; AuthKeyError (code `AUTH_KEY_INVALID`) for an auth public key file; errors from libp2p (such as the port being taken) pass through
+ * created or parsed; AuthKeyError (code `AUTH_KEY_INVALID`) for an auth public key file;
+ * ConfigError (code `CONFIG_INVALID`) for `tlsCert` without `tlsKey` or the reverse;
+ * TlsCertificateError (code `TLS_CERTIFICATE_INVALID`) when they do not load; errors
+ * from libp2p (such as the port being taken) pass through
  */
 export async function createRelay (config: RelayConfig): Promise<Relay> {
+  checkTlsFiles(config)
   const { privateKey, created } = await loadOrCreateKey(config.keyFile)
   const allowed = config.allowPeersFile === undefined ? undefined : await loadAllowlist(config.allowPeersFile)
   const verifier = config.authPublicKeyFiles.length === 0
@@ -89,19 +115,29 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
     // up before libp2p, so /healthz answers 503 for the whole start
     metricsServer = await startMetricsServer(config.metrics, { metrics, ready })
   }
+  let certificates: TlsCertificates | undefined
   try {
-    return await startNode()
+    if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
+      certificates = await TlsCertificates.open({
+        certFile: config.tlsCert,
+        keyFile: config.tlsKey,
+        debounceMs: TLS_RELOAD_DEBOUNCE_MS,
+        log: relayLogger({ format: config.logFormat }).forComponent(`${LOG_NAMESPACE}:tls`)
+      })
+    }
+    return await startNode(certificates)
   } catch (err: unknown) {
+    certificates?.close()
     await metricsServer?.close()
     throw err
   }
 
-  async function startNode (): Promise<Relay> {
+  async function startNode (certificates: TlsCertificates | undefined): Promise<Relay> {
     const node = await createLibp2p({
       privateKey,
       logger: relayLogger({ format: config.logFormat }),
       addresses: {
-        listen: [wsListenAddress(config.host, config.port).toString()],
+        listen: [wsListenAddress(config.host, config.port, certificates !== undefined).toString()],
         announce: config.announce
       },
       transports: [relayWebSockets({
@@ -112,7 +148,8 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
         maxMessageBytes: MAX_WS_MESSAGE_BYTES,
         maxHeaderBytes: MAX_HTTP_HEADER_BYTES,
         maxBufferedBytes: MAX_SOCKET_BUFFERED_BYTES,
-        keepAliveIdleMs: TCP_KEEPALIVE_IDLE_MS
+        keepAliveIdleMs: TCP_KEEPALIVE_IDLE_MS,
+        tls: certificates === undefined ? undefined : { certificates, handshakeTimeoutMs: config.tlsHandshakeTimeoutMs }
       })],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux({
@@ -222,6 +259,14 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
       multiaddrs,
       keyCreated: created,
       metricsUrl: metricsServer?.url,
+      events: certificates ?? new TypedEventEmitter<RelayEvents>(),
+      tlsCertificate: () => certificates?.info,
+      reloadTls: async () => {
+        if (certificates === undefined) {
+          throw new ConfigError('this relay serves no TLS: start it with --tls-cert and --tls-key')
+        }
+        return certificates.reload()
+      },
       stats: () => ({
         ...limits.snapshot(),
         reservations: reservations.size,
@@ -231,6 +276,7 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
       stop: async () => {
         state = 'stopping'
         clearInterval(sweep)
+        certificates?.close()
         hop.stop()
         try {
           await node.stop()
@@ -251,7 +297,8 @@ export function countByTransport (remoteAddrs: readonly string[]): Record<string
   const counts: Record<string, number> = {}
   for (const addr of remoteAddrs) {
     const parts = addr.split('/')
-    const transport = TRANSPORTS.find(name => parts.includes(name)) ?? 'other'
+    // the relay's own TLS listener writes WebSockets over TLS as /tls/ws
+    const transport = parts.includes('tls') && parts.includes('ws') ? 'wss' : TRANSPORTS.find(name => parts.includes(name)) ?? 'other'
     counts[transport] = (counts[transport] ?? 0) + 1
   }
   return counts

@@ -58,7 +58,9 @@ describe('deploy/lifeline-relay.service', () => {
     for (const line of [
       'DynamicUser=yes', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'StateDirectory=lifeline-relay',
       'AmbientCapabilities=CAP_NET_BIND_SERVICE', 'CapabilityBoundingSet=CAP_NET_BIND_SERVICE', 'Restart=on-failure',
-      'ExecStart=/usr/local/bin/lifeline-relay --config /etc/lifeline-relay/relay.json --key /var/lib/lifeline-relay/relay.key'
+      'ExecStart=/usr/local/bin/lifeline-relay --config /etc/lifeline-relay/relay.json --key /var/lib/lifeline-relay/relay.key',
+      // SIGHUP reloads the TLS certificate
+      'ExecReload=/bin/kill -HUP $MAINPID'
     ]) {
       expect(unit.split('\n')).toContain(line)
     }
@@ -70,6 +72,14 @@ describe('deploy/relay.json', () => {
     const file = join(dir, 'relay.json')
     await copyFile(join(DEPLOY, 'relay.json'), file)
     const command = parseCommandLine(['--config', file])
-    expect(command.command === 'run' && command.config).toMatchObject({ host: '0.0.0.0', port: 443, metrics: { host: '127.0.0.1', port: 9464 }, logFormat: 'json' })
+    expect(command.command === 'run' && command.config).toMatchObject({
+      host: '0.0.0.0',
+      port: 443,
+      tlsCert: '/var/lib/lifeline-relay/tls/fullchain.pem',
+      tlsKey: '/var/lib/lifeline-relay/tls/privkey.pem',
+      announce: ['/dns4/relay.example.com/tcp/443/tls/ws'],
+      metrics: { host: '127.0.0.1', port: 9464 },
+      logFormat: 'json'
+    })
   })
 })

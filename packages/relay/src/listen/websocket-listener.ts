@@ -4,11 +4,13 @@
  * 'error' listener to server sockets (one malformed frame ends the process), accepts
  * 100 MiB messages, and gives a socket that never speaks no deadline.
  *
- * A byte's way in: TCP accept (per-source admission) -> HTTP upgrade (deadline) ->
+ * A byte's way in: TCP accept (per-source admission) -> TLS handshake when it serves
+ * TLS itself (deadline; certificates reloaded in tls-certificates.ts) -> HTTP upgrade (deadline) ->
  * WebSocket frames (size cap, every protocol error closes only that socket) ->
  * libp2p upgrade: multistream, Noise, Yamux (deadline) -> a libp2p connection.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import { UnsupportedOperationError, transportSymbol } from '@libp2p/interface'
 import { getNetConfig, getThinWaistAddresses, ipPortToMultiaddr } from '@libp2p/utils'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
@@ -17,8 +19,11 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { wsConnection } from './ws-connection.js'
 import type { Counters } from '../watch/counters.js'
 import type { SourceLimits } from '../guard/source-limits.js'
+import type { TlsCertificates } from './tls-certificates.js'
 import type { ComponentLogger, CreateListenerOptions, Listener, ListenerEvents, Logger, Transport, Upgrader } from '@libp2p/interface'
+import type { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import type { Duplex } from 'node:stream'
 
 export interface RelayWebSocketsInit {
@@ -33,6 +38,14 @@ export interface RelayWebSocketsInit {
   maxBufferedBytes: number
   /** Silence after which the kernel starts TCP keepalive probes. */
   keepAliveIdleMs: number
+  /** Serve TLS with these certificates (addresses end in `/tls/ws`); undefined serves plain WebSockets. */
+  tls: RelayTlsInit | undefined
+}
+
+export interface RelayTlsInit {
+  certificates: TlsCertificates
+  /** From TCP accept to a finished TLS handshake. */
+  handshakeTimeoutMs: number
 }
 
 interface RelayWebSocketsComponents {
@@ -49,16 +62,28 @@ interface SocketState {
   timedOut: boolean
 }
 
-const WS_ADDRESS = /^\/ip[46]\/[^/]+\/tcp\/\d+\/ws$/
+const WS_ADDRESS = /^\/ip[46]\/[^/]+\/tcp\/\d+(\/tls)?\/ws$/
+
+/**
+ * A socket's remote endpoint: with TLS the HTTP server sees the TLSSocket, not the TCP
+ * socket admission counted, and Node links the two only through a private field; both
+ * report the TCP socket's address and port, which no other open socket shares.
+ */
+function endpoint (socket: Socket): string {
+  return `${socket.remoteAddress ?? ''}|${socket.remotePort ?? ''}`
+}
 
 class RelayWebSocketListener extends TypedEventEmitter<ListenerEvents> implements Listener {
   private readonly init: RelayWebSocketsInit
   private readonly upgrader: Upgrader
   private readonly log: Logger
   private readonly logger: ComponentLogger
-  private readonly server: Server
+  private readonly server: HttpServer | HttpsServer
   private readonly wss: WebSocketServer
   private readonly sockets = new Map<Socket, SocketState>()
+  private readonly byEndpoint = new Map<string, Socket>()
+  private readonly wsSuffix: '/ws' | '/tls/ws'
+  private readonly stopCertificateUpdates: () => void
   private readonly shutdown = new AbortController()
   private listening: Multiaddr | undefined
 
@@ -69,17 +94,43 @@ class RelayWebSocketListener extends TypedEventEmitter<ListenerEvents> implement
     this.logger = components.logger
     this.log = components.logger.forComponent('lifeline:relay:listener')
 
-    this.server = createServer({
+    const httpOptions = {
       maxHeaderSize: init.maxHeaderBytes,
       // Node's own header and request deadlines back up the per-socket deadline below
       headersTimeout: init.upgradeTimeoutMs,
       requestTimeout: init.upgradeTimeoutMs,
       keepAliveTimeout: init.upgradeTimeoutMs
-    })
-    this.server.on('connection', socket => { this.onSocket(socket) })
-    this.server.on('request', (req, res) => { this.onPlainRequest(req, res) })
-    this.server.on('upgrade', (req, socket, head) => { this.onUpgrade(req, socket, head) })
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    }
+    const tls = init.tls
+    if (tls === undefined) {
+      this.server = createServer(httpOptions)
+      this.wsSuffix = '/ws'
+      this.stopCertificateUpdates = () => {}
+    } else {
+      const server = createHttpsServer({ ...httpOptions, ...tls.certificates.files, handshakeTimeout: tls.handshakeTimeoutMs })
+      // new handshakes get the new certificate; sessions already open keep theirs
+      this.stopCertificateUpdates = tls.certificates.onChange(files => { server.setSecureContext(files) })
+      server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+        if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') {
+          this.init.counters.increment('tls-handshake-timeout')
+        } else if (err.code !== 'ECONNRESET') {
+          // ECONNRESET: closed before the handshake ended, by the peer or by a
+          // deadline that counted it; the rest is a client that does not speak TLS
+          // (or not with this certificate)
+          this.init.counters.increment('tls-error')
+        }
+        this.log.trace('TLS error from %s: %s', socket.remoteAddress, err.code ?? err.message)
+        socket.destroy()
+      })
+      this.server = server
+      this.wsSuffix = '/tls/ws'
+    }
+    // http and https servers emit the same events, with overloads TypeScript cannot unite
+    const events: EventEmitter = this.server
+    events.on('connection', (socket: Socket) => { this.onSocket(socket) })
+    events.on('request', (req: IncomingMessage, res: ServerResponse) => { this.onPlainRequest(req, res) })
+    events.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => { this.onUpgrade(req, socket, head) })
+    events.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       // malformed HTTP, oversized headers, a reset mid-request: that socket alone goes.
       // Errors of the socket itself (a reset) reach here too, and are already counted
       // by the socket's own listener.
@@ -125,6 +176,8 @@ class RelayWebSocketListener extends TypedEventEmitter<ListenerEvents> implement
       }, this.init.upgradeTimeoutMs)
     }
     this.sockets.set(socket, state)
+    const key = endpoint(socket)
+    this.byEndpoint.set(key, socket)
     socket.setNoDelay(true)
     socket.setKeepAlive(true, this.init.keepAliveIdleMs)
     socket.on('error', err => {
@@ -134,6 +187,9 @@ class RelayWebSocketListener extends TypedEventEmitter<ListenerEvents> implement
     socket.once('close', () => {
       clearTimeout(state.deadline)
       this.sockets.delete(socket)
+      if (this.byEndpoint.get(key) === socket) {
+        this.byEndpoint.delete(key)
+      }
       this.init.limits.connectionClosed(address, state.pending)
     })
   }
@@ -145,8 +201,10 @@ class RelayWebSocketListener extends TypedEventEmitter<ListenerEvents> implement
   }
 
   private onUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // the socket `ws` writes to: the TCP socket, or the TLSSocket over it
     const tcp = req.socket
-    const state = this.sockets.get(tcp)
+    const raw = this.byEndpoint.get(endpoint(tcp))
+    const state = raw === undefined ? undefined : this.sockets.get(raw)
     if (state === undefined || this.shutdown.signal.aborted) {
       socket.destroy()
       return
@@ -175,7 +233,7 @@ class RelayWebSocketListener extends TypedEventEmitter<ListenerEvents> implement
     const maConn = wsConnection({
       socket: ws,
       tcp,
-      remoteAddr: ipPortToMultiaddr(tcp.remoteAddress ?? '0.0.0.0', tcp.remotePort ?? 0).encapsulate('/ws'),
+      remoteAddr: ipPortToMultiaddr(tcp.remoteAddress ?? '0.0.0.0', tcp.remotePort ?? 0).encapsulate(this.wsSuffix),
       direction: 'inbound',
       log: this.logger.forComponent('lifeline:relay:connection'),
       maxBufferedBytes: this.init.maxBufferedBytes
@@ -217,13 +275,14 @@ class RelayWebSocketListener extends TypedEventEmitter<ListenerEvents> implement
     if (address === null || typeof address === 'string' || this.listening === undefined) {
       return []
     }
-    return getThinWaistAddresses(this.listening, address.port).map(ma => ma.encapsulate('/ws'))
+    return getThinWaistAddresses(this.listening, address.port).map(ma => ma.encapsulate(this.wsSuffix))
   }
 
   updateAnnounceAddrs (): void {}
 
   async close (): Promise<void> {
     this.shutdown.abort()
+    this.stopCertificateUpdates()
     const closed = new Promise<void>(resolve => { this.server.close(() => { resolve() }) })
     for (const socket of this.sockets.keys()) {
       socket.destroy()
@@ -265,7 +324,7 @@ export function relayWebSockets (init: RelayWebSocketsInit): (components: RelayW
   return components => new RelayWebSockets(components, init)
 }
 
-/** The listen address a host and port make. */
-export function wsListenAddress (host: string, port: number): Multiaddr {
-  return multiaddr(`/${host.includes(':') ? 'ip6' : 'ip4'}/${host}/tcp/${port}/ws`)
+/** The listen address a host and port make; `/tls/ws` when the relay serves TLS. */
+export function wsListenAddress (host: string, port: number, tls = false): Multiaddr {
+  return multiaddr(`/${host.includes(':') ? 'ip6' : 'ip4'}/${host}/tcp/${port}${tls ? '/tls' : ''}/ws`)
 }

@@ -12,6 +12,9 @@ export type CounterName =
   | 'socket-error'
   | 'ws-protocol-error'
   | 'upgrade-timeout'
+  // TLS served by the relay itself: no handshake in time, or a failed one
+  | 'tls-handshake-timeout'
+  | 'tls-error'
   | 'handshake-timeout'
   | 'handshake-failed'
   | 'http-request-refused'

@@ -111,6 +111,8 @@ export const COUNTER_SERIES: Readonly<Record<CounterName, readonly Contribution[
   'socket-error': [['lifeline_relay_sockets_closed_total', { reason: 'socket-error' }]],
   'ws-protocol-error': [['lifeline_relay_sockets_closed_total', { reason: 'ws-protocol-error' }]],
   'upgrade-timeout': [['lifeline_relay_sockets_closed_total', { reason: 'upgrade-timeout' }]],
+  'tls-handshake-timeout': [['lifeline_relay_sockets_closed_total', { reason: 'tls-handshake-timeout' }]],
+  'tls-error': [['lifeline_relay_sockets_closed_total', { reason: 'tls-error' }]],
   'handshake-timeout': [['lifeline_relay_sockets_closed_total', { reason: 'handshake-timeout' }]],
   'handshake-failed': [['lifeline_relay_sockets_closed_total', { reason: 'handshake-failed' }]],
   'http-request-refused': [['lifeline_relay_sockets_closed_total', { reason: 'http-request-refused' }]],
