@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { startCli, type RunningCli } from '../test/cli-process.js'
+import { killAll, startCli, type RunningCli } from '../test/cli-process.js'
 import { createTestCa, type TestCa } from '../test/tls-ca.js'
 
 let dir: string
@@ -33,12 +33,7 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
-  await Promise.all(running.splice(0).map(async cli => {
-    if (cli.child.exitCode === null && cli.child.signalCode === null) {
-      cli.child.kill('SIGKILL')
-    }
-    await cli.exited
-  }))
+  await killAll(running)
   await rm(dir, { recursive: true, force: true })
 })
 

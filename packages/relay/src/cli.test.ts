@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { runCli, startCli, type RunningCli } from '../test/cli-process.js'
+import { killAll, runCli, startCli, type RunningCli } from '../test/cli-process.js'
 
 const WS_MULTIADDR = /^\/ip4\/127\.0\.0\.1\/tcp\/(\d+)\/ws\/p2p\/(12D3Koo\w+)$/
 
@@ -27,12 +27,7 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
-  await Promise.all(running.splice(0).map(async cli => {
-    if (cli.child.exitCode === null && cli.child.signalCode === null) {
-      cli.child.kill('SIGKILL')
-    }
-    await cli.exited
-  }))
+  await killAll(running)
   await rm(dir, { recursive: true, force: true })
 })
 

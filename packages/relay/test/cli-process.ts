@@ -62,3 +62,13 @@ export function startCli (args: string[], env: NodeJS.ProcessEnv = {}): RunningC
 export async function runCli (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Exit> {
   return startCli(args, env).exited
 }
+
+/** Ends every CLI in `running` that still runs (SIGKILL) and waits for all of them; empties the list. */
+export async function killAll (running: RunningCli[]): Promise<void> {
+  await Promise.all(running.splice(0).map(async cli => {
+    if (cli.child.exitCode === null && cli.child.signalCode === null) {
+      cli.child.kill('SIGKILL')
+    }
+    await cli.exited
+  }))
+}
