@@ -60,13 +60,24 @@ async function run (config: RelayConfig): Promise<void> {
   process.on('SIGTERM', shutdown)
   // the customary "reload your files" signal (nginx, HAProxy); certbot's deploy hook can send it
   process.on('SIGHUP', () => {
-    if (relay.tlsCertificate() === undefined) {
-      say('SIGHUP: nothing to reload, this relay serves no TLS')
+    const tls = relay.tlsCertificate() !== undefined
+    const allowlist = config.allowPeersFile !== undefined
+    if (!tls && !allowlist) {
+      say('SIGHUP: nothing to reload, this relay serves no TLS and has no allowed-peers list')
       return
     }
-    say('SIGHUP: reading the TLS certificate and key again')
-    // the outcome is reported by the events below; unchanged files report nothing
-    relay.reloadTls().catch(() => {})
+    if (tls) {
+      say('SIGHUP: reading the TLS certificate and key again')
+      // the outcome is reported by the events below; unchanged files report nothing
+      relay.reloadTls().catch(() => {})
+    }
+    if (allowlist) {
+      relay.reloadAllowlist().then(count => {
+        say(`SIGHUP: allowed-peers list reloaded, ${count} peers`)
+      }, (err: unknown) => {
+        say(`allowed-peers list NOT reloaded, the previous one stays: ${err instanceof Error ? err.message : String(err)}`, 'error')
+      })
+    }
   })
   relay.events.addEventListener('tls:reloaded', event => {
     say(`TLS certificate reloaded: ${describeCertificate(event.detail)}`)

@@ -77,6 +77,16 @@ export interface Relay {
    * not load; the certificate served before stays. ConfigError without TLS.
    */
   reloadTls(): Promise<CertificateInfo>
+  /**
+   * Reads `allowPeersFile` again (what the CLI does on SIGHUP): newly listed peers may
+   * connect from now on, and the connections of peers no longer listed are closed.
+   * Returns how many peers are listed.
+   *
+   * @throws ConfigError (code `CONFIG_INVALID`) when the file cannot be read or lists
+   * something that is not a peer ID; the list in force before stays. ConfigError
+   * without `allowPeersFile`.
+   */
+  reloadAllowlist(): Promise<number>
   /** What the relay holds now and what it has refused and closed so far. */
   stats(): RelayStats
   /**
@@ -96,7 +106,7 @@ export interface Relay {
 export async function createRelay (config: RelayConfig): Promise<Relay> {
   checkTlsFiles(config)
   const { privateKey, created } = await loadOrCreateKey(config.keyFile)
-  const allowed = config.allowPeersFile === undefined ? undefined : await loadAllowlist(config.allowPeersFile)
+  let allowed = config.allowPeersFile === undefined ? undefined : await loadAllowlist(config.allowPeersFile)
   const verifier = config.authPublicKeyFiles.length === 0
     ? undefined
     : new TokenVerifier({ publicKeys: await loadPublicKeys(config.authPublicKeyFiles) })
@@ -266,6 +276,17 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
           throw new ConfigError('this relay serves no TLS: start it with --tls-cert and --tls-key')
         }
         return certificates.reload()
+      },
+      reloadAllowlist: async () => {
+        if (config.allowPeersFile === undefined) {
+          throw new ConfigError('this relay has no allowed-peers list: start it with --allow-peers')
+        }
+        const listed = await loadAllowlist(config.allowPeersFile)
+        allowed = listed
+        const dropped = node.getConnections().filter(c => !listed.has(c.remotePeer.toString()))
+        log('allowed-peers list reloaded: %d peers, closing %d connections of peers no longer listed', listed.size, dropped.length)
+        await Promise.all(dropped.map(async c => { await c.close().catch(() => { c.abort(new Error('peer no longer allowed')) }) }))
+        return listed.size
       },
       stats: () => ({
         ...limits.snapshot(),
