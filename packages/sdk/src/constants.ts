@@ -222,7 +222,6 @@ export const RELAY_PINGS_IN_FLIGHT = RELAY_PING_MISSES_TO_DEAD
  * Timer jitter in a foreground tab is a few ms; a ping timeout is 1 s or more.
  */
 export const LATE_TIMER_MS = 250
-export const RELAY_PING_LATE_TIMER_MS = LATE_TIMER_MS
 
 /** Dialling a relay and making a reservation each get this long. */
 export const RELAY_DIAL_TIMEOUT_MS = 5000

@@ -7,11 +7,11 @@
 import type { AbortOptions, Connection, Logger } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import {
+  LATE_TIMER_MS,
   RELAY_BACKOFF_BASE_MS,
   RELAY_BACKOFF_MAX_MS,
   RELAY_DIAL_TIMEOUT_MS,
   RELAY_PING_INTERVAL_MS,
-  RELAY_PING_LATE_TIMER_MS,
   RELAY_PING_MISSES_TO_DEAD,
   RELAY_PING_SUSPECT_INTERVAL_MS,
   RELAY_PINGS_IN_FLIGHT,
@@ -90,7 +90,7 @@ export class RelayPool {
       tracker: new PingTracker(RELAY_PING_TIMEOUTS),
       failures: 0,
       retryAt: 0,
-      liveness: new RelayLiveness({ missesToDead: RELAY_PING_MISSES_TO_DEAD, lateTimerMs: RELAY_PING_LATE_TIMER_MS }),
+      liveness: new RelayLiveness({ missesToDead: RELAY_PING_MISSES_TO_DEAD, lateTimerMs: LATE_TIMER_MS }),
       nextPingAt: 0,
       pingsInFlight: 0,
       heardAt: 0
