@@ -5,6 +5,7 @@
  * queue has handed it over (`Delivery.take()`), so the remote cannot send more while
  * a consumer is slow.
  */
+import { Fifo } from '../util/fifo.js'
 
 /** A message shared by the queues it was pushed to, released once all of them handed it over. */
 export interface Delivery {
@@ -13,8 +14,7 @@ export interface Delivery {
 }
 
 export class MessageQueue implements AsyncIterableIterator<Uint8Array> {
-  private readonly buffered: Array<Delivery | undefined> = []
-  private head = 0
+  private readonly buffered = new Fifo<Delivery>()
   private waiting: PromiseWithResolvers<IteratorResult<Uint8Array>> | undefined
   private ended = false
   private error: Error | undefined
@@ -60,7 +60,7 @@ export class MessageQueue implements AsyncIterableIterator<Uint8Array> {
   }
 
   async next (): Promise<IteratorResult<Uint8Array>> {
-    const delivery = this.shift()
+    const delivery = this.buffered.shift()
     if (delivery !== undefined) {
       delivery.take()
       return { value: delivery.payload, done: false }
@@ -78,7 +78,7 @@ export class MessageQueue implements AsyncIterableIterator<Uint8Array> {
   /** The consumer stopped: everything it has not read counts as taken. */
   return (): Promise<IteratorResult<Uint8Array>> {
     this.end()
-    for (let delivery = this.shift(); delivery !== undefined; delivery = this.shift()) {
+    for (let delivery = this.buffered.shift(); delivery !== undefined; delivery = this.buffered.shift()) {
       delivery.take()
     }
     return Promise.resolve({ value: undefined, done: true })
@@ -86,19 +86,5 @@ export class MessageQueue implements AsyncIterableIterator<Uint8Array> {
 
   [Symbol.asyncIterator] (): AsyncIterableIterator<Uint8Array> {
     return this
-  }
-
-  private shift (): Delivery | undefined {
-    const delivery = this.buffered[this.head]
-    if (delivery === undefined) {
-      return undefined
-    }
-    this.buffered[this.head++] = undefined
-    // compact now and then instead of shifting the whole array on every read
-    if (this.head === this.buffered.length || (this.head > 1024 && this.head * 2 > this.buffered.length)) {
-      this.buffered.splice(0, this.head)
-      this.head = 0
-    }
-    return delivery
   }
 }

@@ -14,6 +14,7 @@
  */
 import { MESSAGE_OVERHEAD_BYTES } from '../../constants.js'
 import { LifelineError } from '../../errors.js'
+import { Fifo } from '../util/fifo.js'
 
 /** What one message counts against a window: its payload and its bookkeeping. */
 export function messageCost (payloadBytes: number): number {
@@ -26,14 +27,13 @@ interface Pending {
 }
 
 export class SendBuffer {
-  private entries: Pending[] = []
-  private head = 0
+  private readonly entries = new Fifo<Pending>()
   private nextSeq = 0
   /** Payload bytes not yet acknowledged. */
   bytes = 0
 
   get count (): number {
-    return this.entries.length - this.head
+    return this.entries.length
   }
 
   /** What the unacknowledged messages count against the remote's receive window. */
@@ -43,7 +43,7 @@ export class SendBuffer {
 
   /** Sequence number of the oldest message not yet acknowledged (or the next one). */
   get base (): number {
-    return this.entries[this.head]?.seq ?? this.nextSeq
+    return this.entries.peek()?.seq ?? this.nextSeq
   }
 
   push (payload: Uint8Array): Pending {
@@ -56,25 +56,16 @@ export class SendBuffer {
   /** Drop everything below `nextExpected`. Returns how many messages were released. */
   ack (nextExpected: number): number {
     let released = 0
-    while (this.head < this.entries.length) {
-      const entry = this.entries[this.head]
-      if (entry === undefined || entry.seq >= nextExpected) {
-        break
-      }
+    for (let entry = this.entries.peek(); entry !== undefined && entry.seq < nextExpected; entry = this.entries.peek()) {
+      this.entries.shift()
       this.bytes -= entry.payload.byteLength
-      this.head++
       released++
-    }
-    // compact now and then instead of shifting on every ack
-    if (this.head > 1024 && this.head * 2 > this.entries.length) {
-      this.entries = this.entries.slice(this.head)
-      this.head = 0
     }
     return released
   }
 
   unacked (): Pending[] {
-    return this.entries.slice(this.head)
+    return this.entries.toArray()
   }
 }
 
