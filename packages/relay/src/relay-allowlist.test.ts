@@ -5,30 +5,20 @@
 import './node-compat.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from 'libp2p'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createRelay, defaultRelayConfig, type Relay } from './index.js'
 import { startDialer } from '../test/hostile/clients.js'
+import { RelayTestbed } from '../test/testbed.js'
 
-let dir: string
-let relay: Relay | undefined
-const peers: Libp2p[] = []
+const bed = new RelayTestbed()
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lifeline-relay-allow-'))
-})
-
-afterEach(async () => {
-  await Promise.all(peers.splice(0).map(async peer => { await peer.stop() }))
-  await relay?.stop()
-  await rm(dir, { recursive: true, force: true })
-})
+beforeEach(async () => { await bed.setUp('lifeline-relay-allow-') })
+afterEach(async () => { await bed.tearDown() })
 
 async function dialer (): Promise<Libp2p> {
   const peer = await startDialer()
-  peers.push(peer)
+  bed.peers.push(peer)
   return peer
 }
 
@@ -46,9 +36,9 @@ async function admitted (peer: Libp2p, relayAddr: string): Promise<boolean> {
 describe('the allowed-peers list, read again', () => {
   it('lets newly listed peers in, closes the connections of peers taken off, and keeps the old list when the file breaks', async () => {
     const [a, b] = [await dialer(), await dialer()]
-    const file = join(dir, 'peers.txt')
+    const file = join(bed.dir, 'peers.txt')
     await writeFile(file, `${a.peerId.toString()}\n`)
-    relay = await createRelay({ ...defaultRelayConfig(), port: 0, keyFile: join(dir, 'relay.key'), allowPeersFile: file })
+    const relay = await bed.startRelay({ allowPeersFile: file })
     const addr = relay.multiaddrs[0] ?? ''
     expect(await admitted(a, addr)).toBe(true)
     expect(await admitted(b, addr)).toBe(false)

@@ -7,35 +7,25 @@ import { pbStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { SignJWT, exportSPKI, generateKeyPair, type CryptoKey } from 'jose'
 import type { Libp2p } from 'libp2p'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createRelay, defaultRelayConfig, isRelayError, type Relay } from './index.js'
 import { AUTH_PROTOCOL } from './serve/protocols.js'
 import { AuthRequest, AuthResponse } from './serve/pb/auth.js'
 import { Status, connectRaw, reserve, startDialer } from '../test/hostile/clients.js'
+import { RelayTestbed } from '../test/testbed.js'
 
-let dir: string
-const relays: Relay[] = []
-const peers: Libp2p[] = []
+const bed = new RelayTestbed()
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lifeline-relay-auth-'))
-})
-
-afterEach(async () => {
-  await Promise.all(peers.splice(0).map(async peer => { await peer.stop() }))
-  await Promise.all(relays.splice(0).map(async relay => { await relay.stop() }))
-  await rm(dir, { recursive: true, force: true })
-})
+beforeEach(async () => { await bed.setUp('lifeline-relay-auth-') })
+afterEach(async () => { await bed.tearDown() })
 
 async function startRelay (): Promise<{ relay: Relay, relayAddr: string, issuer: CryptoKey }> {
   const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true })
-  const keyFile = join(dir, 'issuer.pem')
+  const keyFile = join(bed.dir, 'issuer.pem')
   await writeFile(keyFile, await exportSPKI(publicKey))
-  const relay = await createRelay({ ...defaultRelayConfig(), port: 0, keyFile: join(dir, 'relay.key'), authPublicKeyFiles: [keyFile] })
-  relays.push(relay)
+  const relay = await bed.startRelay({ authPublicKeyFiles: [keyFile] })
   const [relayAddr] = relay.multiaddrs
   if (relayAddr === undefined) {
     throw new Error('relay reported no address')
@@ -62,7 +52,7 @@ async function present (peer: Libp2p, relayAddr: string, token: string): Promise
 
 async function dialer (): Promise<Libp2p> {
   const peer = await startDialer()
-  peers.push(peer)
+  bed.peers.push(peer)
   return peer
 }
 
@@ -106,9 +96,9 @@ describe('relay tokens', () => {
   })
 
   it('stops at start, naming the file, when an auth public key is not one', async () => {
-    const bad = join(dir, 'bad.pem')
+    const bad = join(bed.dir, 'bad.pem')
     await writeFile(bad, 'not a key')
-    const started = createRelay({ ...defaultRelayConfig(), port: 0, keyFile: join(dir, 'relay.key'), authPublicKeyFiles: [bad] })
+    const started = createRelay({ ...defaultRelayConfig(), port: 0, keyFile: join(bed.dir, 'relay.key'), authPublicKeyFiles: [bad] })
     await expect(started).rejects.toSatisfy(err => isRelayError(err, 'AUTH_KEY_INVALID'))
     await expect(started).rejects.toThrow(`auth public key ${bad} is not an Ed25519 public key in PEM`)
   })

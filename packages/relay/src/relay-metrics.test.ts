@@ -7,37 +7,19 @@ import './node-compat.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { Libp2p } from 'libp2p'
-import { mkdtemp, rm } from 'node:fs/promises'
 import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createRelay, defaultRelayConfig, type Relay } from './index.js'
+import type { Relay } from './index.js'
 import { echoThroughRelay, startDialer, startEchoPeer, waitForReservation } from '../test/hostile/clients.js'
+import { RelayTestbed } from '../test/testbed.js'
 
-let dir: string
-const relays: Relay[] = []
-const peers: Libp2p[] = []
+const bed = new RelayTestbed()
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lifeline-relay-metrics-'))
-})
-
-afterEach(async () => {
-  await Promise.all(peers.splice(0).map(async peer => { await peer.stop() }))
-  await Promise.all(relays.splice(0).map(async relay => { await relay.stop() }))
-  await rm(dir, { recursive: true, force: true })
-})
+beforeEach(async () => { await bed.setUp('lifeline-relay-metrics-') })
+afterEach(async () => { await bed.tearDown() })
 
 async function startRelay (): Promise<{ relay: Relay, relayAddr: string, metricsUrl: string }> {
-  const relay = await createRelay({
-    ...defaultRelayConfig(),
-    port: 0,
-    keyFile: join(dir, 'relay.key'),
-    metrics: { host: '127.0.0.1', port: 0 }
-  })
-  relays.push(relay)
+  const relay = await bed.startRelay({ metrics: { host: '127.0.0.1', port: 0 } })
   const [relayAddr] = relay.multiaddrs
   if (relayAddr === undefined || relay.metricsUrl === undefined) {
     throw new Error('relay reported no address or no metrics URL')
@@ -83,7 +65,7 @@ describe('relay metrics', () => {
 
     const a = await startEchoPeer(relayAddr)
     const b = await startEchoPeer(relayAddr)
-    peers.push(a, b)
+    bed.peers.push(a, b)
     await waitForReservation(a, AbortSignal.timeout(20_000))
     await waitForReservation(b, AbortSignal.timeout(20_000))
     expect(await valueOf(metricsUrl, 'lifeline_relay_reservations')).toBe(2)
@@ -105,7 +87,7 @@ describe('relay metrics', () => {
 
     // a circuit to a peer that holds no reservation is refused with a reason
     const dialer = await startDialer()
-    peers.push(dialer)
+    bed.peers.push(dialer)
     const nobody = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
     await expect(dialer.dial(multiaddr(`${relayAddr}/p2p-circuit/p2p/${nobody.toString()}`))).rejects.toBeTruthy()
     await expect.poll(async () => valueOf(metricsUrl, 'libp2p_relaysvc_connection_rejections_total{reason="no-reservation"}')).toBe(1)
@@ -126,7 +108,7 @@ describe('relay metrics', () => {
     http.send('GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\nGET /healthz HTTP/1.1\r\n')
     expect(await http.statuses(1)).toEqual([200])
     const stopped = relay.stop()
-    relays.splice(relays.indexOf(relay), 1)
+    bed.relays.splice(bed.relays.indexOf(relay), 1)
     http.send('Host: relay\r\n\r\n')
     expect(await http.statuses(2)).toEqual([200, 503])
     http.end()

@@ -4,28 +4,25 @@
  * socket that never starts TLS is closed by the TLS deadline.
  */
 import './node-compat.js'
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readFile, rename, writeFile } from 'node:fs/promises'
 import { connect as netConnect } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect as tlsConnect } from 'node:tls'
 import { multiaddr } from '@multiformats/multiaddr'
 import { WebSocket as WsWebSocket, type ClientOptions } from 'ws'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createRelay, defaultRelayConfig, isRelayError, type CertificateInfo, type Relay, type RelayConfig } from './index.js'
+import { isRelayError, type CertificateInfo, type Relay, type RelayConfig } from './index.js'
 import { countByTransport } from './relay.js'
 import { ECHO, startDialer, startEchoPeer } from '../test/hostile/clients.js'
 import { createTestCa, type TestCa } from '../test/tls-ca.js'
-import type { Libp2p } from 'libp2p'
+import { RelayTestbed } from '../test/testbed.js'
 
 /** Short enough to see, long enough for a loopback handshake on a busy machine. */
 const TEST_TLS_HANDSHAKE_TIMEOUT_MS = 1_000
 
-let dir: string
 let ca: Buffer
 let testCa: TestCa
-const relays: Relay[] = []
-const peers: Libp2p[] = []
+const bed = new RelayTestbed()
 const originalWebSocket = globalThis.WebSocket
 
 function issue (name: string, serial: number, days: number): { cert: string, key: string } {
@@ -60,14 +57,12 @@ function portOf (addr: string): number {
 }
 
 async function startRelay (config: Partial<RelayConfig>): Promise<Relay> {
-  const relay = await createRelay({ ...defaultRelayConfig(), port: 0, keyFile: join(dir, 'relay.key'), ...config })
-  relays.push(relay)
-  return relay
+  return bed.startRelay(config)
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lifeline-relay-tls-'))
-  testCa = createTestCa(dir)
+  await bed.setUp('lifeline-relay-tls-')
+  testCa = createTestCa(bed.dir)
   ca = testCa.ca
 
   // @libp2p/websockets dials with the global WebSocket and takes no TLS options, and
@@ -93,20 +88,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
   Object.defineProperty(globalThis, 'WebSocket', { value: originalWebSocket, configurable: true, writable: true })
-  await rm(dir, { recursive: true, force: true })
+  await bed.removeDir()
 })
 
-afterEach(async () => {
-  await Promise.all(peers.splice(0).map(async peer => { await peer.stop() }))
-  await Promise.all(relays.splice(0).map(async relay => { await relay.stop() }))
-})
+afterEach(async () => { await bed.stopAll() })
 
 describe('TLS served by the relay', () => {
   it('serves a reservation over /tls/ws and a replaced certificate to new connections while the first stays', async () => {
     const first = issue('first', 1001, 10)
     const second = issue('second', 2002, 20)
-    const certFile = join(dir, 'fullchain.pem')
-    const keyFile = join(dir, 'privkey.pem')
+    const certFile = join(bed.dir, 'fullchain.pem')
+    const keyFile = join(bed.dir, 'privkey.pem')
     await replaceFile(certFile, first.cert)
     await replaceFile(keyFile, first.key)
 
@@ -121,7 +113,7 @@ describe('TLS served by the relay', () => {
     expect(relay.tlsCertificate()?.subject).toContain('CN=localhost')
 
     const listener = await startEchoPeer(addr)
-    peers.push(listener)
+    bed.peers.push(listener)
     await expect.poll(() => listener.getMultiaddrs().some(ma => ma.toString().includes('/p2p-circuit'))).toBe(true)
     const [held] = listener.getConnections()
     expect(held?.remoteAddr.toString()).toContain('/tls/ws')
@@ -141,7 +133,7 @@ describe('TLS served by the relay', () => {
     expect(held?.status).toBe('open')
     expect(listener.getConnections().map(c => c.id)).toContain(held?.id)
     const dialer = await startDialer()
-    peers.push(dialer)
+    bed.peers.push(dialer)
     const stream = await dialer.dialProtocol(multiaddr(`${addr}/p2p-circuit/p2p/${listener.peerId.toString()}`), ECHO, { runOnLimitedConnection: true })
     const echoed = (async () => {
       for await (const chunk of stream) {
@@ -156,8 +148,8 @@ describe('TLS served by the relay', () => {
   it('keeps serving the old certificate when the new files do not load, and reloads good ones on request', async () => {
     const first = issue('keep', 3003, 10)
     const other = issue('other', 4004, 10)
-    const certFile = join(dir, 'keep-fullchain.pem')
-    const keyFile = join(dir, 'keep-privkey.pem')
+    const certFile = join(bed.dir, 'keep-fullchain.pem')
+    const keyFile = join(bed.dir, 'keep-privkey.pem')
     await replaceFile(certFile, first.cert)
     await replaceFile(keyFile, first.key)
     const relay = await startRelay({ tlsCert: certFile, tlsKey: keyFile })
@@ -223,6 +215,6 @@ describe('TLS served by the relay', () => {
   it('refuses a certificate without its key before it listens', async () => {
     const { cert } = issue('lonely', 6006, 10)
     await expect(startRelay({ tlsCert: cert })).rejects.toSatisfy(err => isRelayError(err, 'CONFIG_INVALID'))
-    await expect(startRelay({ tlsCert: cert, tlsKey: join(dir, 'missing.key') })).rejects.toSatisfy(err => isRelayError(err, 'TLS_CERTIFICATE_INVALID'))
+    await expect(startRelay({ tlsCert: cert, tlsKey: join(bed.dir, 'missing.key') })).rejects.toSatisfy(err => isRelayError(err, 'TLS_CERTIFICATE_INVALID'))
   })
 })

@@ -6,34 +6,22 @@ import './node-compat.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from 'libp2p'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createRelay, defaultRelayConfig, type Relay, type RelayConfig } from './index.js'
+import type { RelayConfig } from './index.js'
 import { ECHO, startEchoPeer } from '../test/hostile/clients.js'
+import { RelayTestbed } from '../test/testbed.js'
 import type { Stream } from '@libp2p/interface'
 
 const MiB = 1024 * 1024
 const CHUNK = 64 * 1024
 
-let dir: string
-const relays: Relay[] = []
-const peers: Libp2p[] = []
+const bed = new RelayTestbed()
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lifeline-relay-data-'))
-})
-
-afterEach(async () => {
-  await Promise.all(peers.splice(0).map(async peer => { await peer.stop() }))
-  await Promise.all(relays.splice(0).map(async relay => { await relay.stop() }))
-  await rm(dir, { recursive: true, force: true })
-})
+beforeEach(async () => { await bed.setUp('lifeline-relay-data-') })
+afterEach(async () => { await bed.tearDown() })
 
 async function startRelay (config: Partial<RelayConfig> = {}): Promise<string> {
-  const relay = await createRelay({ ...defaultRelayConfig(), port: 0, keyFile: join(dir, 'relay.key'), ...config })
-  relays.push(relay)
+  const relay = await bed.startRelay({ ...config })
   const [addr] = relay.multiaddrs
   if (addr === undefined) {
     throw new Error('relay reported no address')
@@ -44,7 +32,7 @@ async function startRelay (config: Partial<RelayConfig> = {}): Promise<string> {
 /** A peer reachable only through `relayAddr`, echoing every stream on ECHO. */
 async function startPeer (relayAddr: string): Promise<Libp2p> {
   const peer = await startEchoPeer(relayAddr)
-  peers.push(peer)
+  bed.peers.push(peer)
   await expect.poll(() => peer.getMultiaddrs().some(ma => ma.toString().includes('/p2p-circuit'))).toBe(true)
   return peer
 }
