@@ -208,7 +208,7 @@ describe('TLS served by the relay', () => {
   })
 
   it('counts connections over its own TLS listener as wss in the metrics', () => {
-    expect(countByTransport(['/ip4/192.0.2.1/tcp/50000/tls/ws', '/ip4/192.0.2.1/tcp/50001/ws', '/ip4/192.0.2.1/tcp/50002/wss']))
+    expect(countByTransport(['/ip4/203.0.113.1/tcp/50000/tls/ws', '/ip4/203.0.113.1/tcp/50001/ws', '/ip4/203.0.113.1/tcp/50002/wss']))
       .toEqual({ wss: 2, ws: 1 })
   })
 

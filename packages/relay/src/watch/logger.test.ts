@@ -16,7 +16,7 @@ describe('relay logger', () => {
   it('writes one JSON object per line: time, level, namespace, message, fields', async () => {
     const { lines, log } = capture('json')
     const peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
-    log('refused a reservation for %p: %s', peer, 'reservations-per-source', { source: '192.0.2.7', held: 128 })
+    log('refused a reservation for %p: %s', peer, 'reservations-per-source', { source: '203.0.113.7', held: 128 })
     log.error('cannot %s', 'listen')
     log.trace('circuit closed')
 
@@ -29,7 +29,7 @@ describe('relay logger', () => {
       level: 'info',
       namespace: 'lifeline:relay',
       message: `refused a reservation for ${peer.toString()}: reservations-per-source`,
-      fields: { source: '192.0.2.7', held: 128 }
+      fields: { source: '203.0.113.7', held: 128 }
     })
     expect(JSON.parse(lines[1] ?? '')).toMatchObject({ level: 'error', namespace: 'lifeline:relay:error', message: 'cannot listen', fields: {} })
     expect(JSON.parse(lines[2] ?? '')).toMatchObject({ level: 'trace', namespace: 'lifeline:relay:trace' })
