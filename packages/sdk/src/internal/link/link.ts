@@ -19,7 +19,6 @@ import { LifelineError } from '../../errors.js'
 import type { AbortOptions, Link, LinkDirection, LinkEvents, LinkPath, LinkStatus } from '../../types.js'
 import { selectPath } from '../health/path-selector.js'
 import { abortError, waitFor } from '../util/abort.js'
-import { relayOf } from '../util/parse.js'
 import { MessageQueue, type Delivery } from './message-queue.js'
 import { FrameType, SESSION_ID_BYTES, type Frame } from './frame.js'
 import { PathChannel } from './path-channel.js'
@@ -42,8 +41,8 @@ export interface LinkInit {
    * message is delivered, so whoever learns of the link from it misses none.
    */
   onEstablished(link: LinkImpl): void
-  /** Called for every frame received, with the connection it came on (proof that its relay forwards). */
-  onFrameReceived(connection: Connection): void
+  /** Called for every frame received on a relayed path, with its relay (proof that the relay forwards). */
+  onFrameReceived(relayPeerId: string): void
   /** Where the link reports happenings on its paths, for the routes that keep them. */
   pathEvents: TypedEventTarget<LinkPathEvents>
 }
@@ -117,7 +116,7 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
       state: this.closed ? 'closed' : 'open',
       direction: this.direction
     }
-    const relay = this.active?.tier === 'relayed' ? relayOf(this.active.connection.remoteAddr) : undefined
+    const relay = this.active?.relayPeerId
     if (relay !== undefined) {
       status.relayPeerId = relay
     }
@@ -280,7 +279,9 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
   }
 
   private onFrame (path: PathChannel, frame: Frame): void {
-    this.init.onFrameReceived(path.connection)
+    if (path.relayPeerId !== undefined) {
+      this.init.onFrameReceived(path.relayPeerId)
+    }
     switch (frame.type) {
       case FrameType.HELLO:
         this.onHello(path, frame)

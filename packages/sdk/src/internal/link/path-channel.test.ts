@@ -4,6 +4,7 @@
  */
 import type { Connection, Stream } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
+import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { CONTROL_FRAMES_BURST, CONTROL_FRAMES_PER_SECOND, MAX_QUEUED_CONTROL_FRAMES, PATH_WRITE_STALL_MS, PING_INTERVAL_MS } from '../../constants.js'
 import type { LifelineError } from '../../errors.js'
@@ -29,7 +30,11 @@ function unreadStream (): Stream & EventTarget {
   return stream as unknown as Stream & EventTarget
 }
 
-const connection = { id: 'c1', direct: false } as unknown as Connection
+const connection = {
+  id: 'c1',
+  direct: false,
+  remoteAddr: multiaddr('/ip4/10.0.0.1/tcp/4001/ws/p2p/12D3KooWHFrmLWTTDD4NodngtRMEVYtDGW3mcpGXNzJZeRTMM4Aw/p2p-circuit')
+} as unknown as Connection
 const paths: PathChannel[] = []
 
 afterEach(() => {

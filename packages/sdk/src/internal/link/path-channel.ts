@@ -18,6 +18,7 @@ import type { LinkPath } from '../../types.js'
 import { PingTracker } from '../health/ping-tracker.js'
 import { deadline } from '../util/abort.js'
 import { drained } from '../util/drain.js'
+import { relayOf } from '../util/parse.js'
 import { RateLimit } from '../util/rate-limit.js'
 import { encodeFrame, FrameDecoder, FrameType, type Frame } from './frame.js'
 
@@ -48,6 +49,8 @@ export class PathChannel {
   readonly id: string
   readonly tier: LinkPath
   readonly connection: Connection
+  /** Peer ID of the relay a relayed path goes through; undefined on a direct path. */
+  readonly relayPeerId: string | undefined
   /** True once the remote's HELLO arrived on this path. */
   ready = false
   closed = false
@@ -70,6 +73,7 @@ export class PathChannel {
     this.connection = init.connection
     this.id = `${init.connection.id}/${init.stream.id}`
     this.tier = init.connection.direct ? 'direct' : 'relayed'
+    this.relayPeerId = this.tier === 'relayed' ? relayOf(init.connection.remoteAddr) : undefined
     this.decoder = new FrameDecoder(init.maxFrameBytes)
     this.events = init.events
     this.log = init.log

@@ -24,7 +24,7 @@ import { RelayPool } from '../relay/pool.js'
 import { LinkRoutes, type LinkRoutesComponents } from '../routes/link-routes.js'
 import { onNetworkOnline } from '../runtime/network.js'
 import { abortError, deadline, isTimeoutReason, waitFor } from '../util/abort.js'
-import { parsePeerId, relayOf, type RelayAddress } from '../util/parse.js'
+import { parsePeerId, type RelayAddress } from '../util/parse.js'
 import { createNode, type Libp2pNode } from './libp2p-node.js'
 
 export interface PeerConfig {
@@ -60,8 +60,6 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
    * else references, and the call would then wait for ever.
    */
   private readonly inFlight = new Set<AbortSignal>()
-  /** The relay (peer ID) each relayed connection a frame came on goes through; '' for none. */
-  private readonly relayOfConnection = new WeakMap<Connection, string>()
   private readonly log: Logger
   private readonly changed = new EventTarget()
   private started = false
@@ -224,7 +222,8 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
       log: logger(`lifeline:link:${remotePeerId.slice(-6)}`),
       newStream: async (connection, protocol, options) => this.newStream(connection, protocol, options),
       onClose: closed => { this.onLinkClosed(closed) },
-      onFrameReceived: connection => { this.onFrameReceived(connection) },
+      // a frame that came through a relay shows the relay alive: its pongs may queue behind it
+      onFrameReceived: relayPeerId => { this.pool.heardFrom(relayPeerId) },
       onEstablished: established => {
         // an inbound link is announced once its handshake is done, and before its
         // first message: garbage never becomes a link, and no message is missed
@@ -326,21 +325,6 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
   private onPathLost (link: LinkImpl, remaining: number): void {
     if (remaining === 0 && !link.established && link.direction === 'inbound') {
       link.shutdown(new LifelineError('PROTOCOL_ERROR', `Incoming link from ${link.remotePeerId} failed its handshake`))
-    }
-  }
-
-  /** A frame that came through a relay shows the relay is alive: its pings may be queued behind it. */
-  private onFrameReceived (connection: Connection): void {
-    if (connection.direct) {
-      return
-    }
-    let relay = this.relayOfConnection.get(connection)
-    if (relay === undefined) {
-      relay = relayOf(connection.remoteAddr) ?? ''
-      this.relayOfConnection.set(connection, relay)
-    }
-    if (relay !== '') {
-      this.pool.heardFrom(relay)
     }
   }
 
