@@ -227,6 +227,25 @@ export const LATE_TIMER_MS = 250
 export const RELAY_DIAL_TIMEOUT_MS = 5000
 
 /**
+ * A relay with several addresses (one per transport) is dialled Happy Eyeballs style
+ * (relay/connect.ts): the next address starts this long after the one before unless
+ * that one has failed already. RFC 8305's recommended Connection Attempt Delay: long
+ * enough that a working first choice usually wins (a WebSocket handshake to a relay is
+ * two round trips), short enough that a page behind a firewall that silently drops
+ * one transport reaches the relay over the next one at once.
+ */
+export const RELAY_ATTEMPT_DELAY_MS = 250
+
+/**
+ * The order a relay's transports are tried in, first choice first. WebSockets (over
+ * TLS on an https page) first: measured in `pnpm bench` (relayed throughput and RTT
+ * per relay transport), and WSS on 443 is what passes enterprise firewalls.
+ * WebRTC-Direct next: it needs no domain or CA-signed certificate and is the way in
+ * where a proxy breaks WebSockets. WebTransport last: no relay serves it yet.
+ */
+export const RELAY_TRANSPORT_PREFERENCE = ['wss', 'ws', 'webrtc-direct', 'webtransport'] as const
+
+/**
  * A failed relay is retried after a jittered exponential backoff from 1 s up to 30 s;
  * a browser's `online` event retries at once, so the cap only matters while offline.
  */

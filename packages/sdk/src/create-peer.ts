@@ -6,11 +6,12 @@ import {
   DEFAULT_RECEIVE_WINDOW_BYTES,
   DEFAULT_RELAY_RESERVATIONS,
   DEFAULT_SEND_BUFFER_BYTES,
-  MESSAGE_OVERHEAD_BYTES
+  MESSAGE_OVERHEAD_BYTES,
+  RELAY_TRANSPORT_PREFERENCE
 } from './constants.js'
 import { LifelineError } from './errors.js'
 import { PeerImpl } from './internal/peer/peer.js'
-import { parseRelayAddress } from './internal/util/parse.js'
+import { parseRelays } from './internal/util/parse.js'
 import type { Peer, PeerInit } from './types.js'
 
 /** The link handshake carries the receive window and message size as u32. */
@@ -48,7 +49,7 @@ export async function createPeer (init: PeerInit): Promise<Peer> {
   if (!Array.isArray(init.relays) || init.relays.length === 0) {
     throw new LifelineError('INVALID_CONFIG', 'relays must list at least one relay multiaddr ending in /p2p/<relay peer ID>')
   }
-  const relays = init.relays.map(parseRelayAddress)
+  const relays = parseRelays(init.relays, RELAY_TRANSPORT_PREFERENCE)
   const maxMessageBytes = positiveInteger('maxMessageBytes', init.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES)
   const sendBufferBytes = positiveInteger('sendBufferBytes', init.sendBufferBytes, DEFAULT_SEND_BUFFER_BYTES)
   if (sendBufferBytes < maxMessageBytes) {

@@ -33,5 +33,6 @@ export type {
   RelayState,
   RelayStatus,
   RelayTokenSource,
+  RelayTransport,
   Stream
 } from './types.js'

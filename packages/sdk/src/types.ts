@@ -13,6 +13,10 @@ export interface PeerInit {
   /**
    * Multiaddrs of Circuit Relay v2 relays, each ending in `/p2p/<relay peer ID>`,
    * e.g. `/dns4/relay.example.com/tcp/443/wss/p2p/12D3Koo...`. At least one.
+   * Addresses with the same peer ID are one relay reachable over several transports
+   * (WSS, WebRTC-Direct with its `/certhash/`): they are raced, the preferred first
+   * (RELAY_TRANSPORT_PREFERENCE), the next 250 ms later (RELAY_ATTEMPT_DELAY_MS) or
+   * as soon as the one before fails, and the first to answer is used.
    */
   relays: string[]
   /**
@@ -108,11 +112,21 @@ export interface ConnectOptions extends AbortOptions {
  * `reserved`: holds our reservation; `connecting`: dialling or reserving; `down`: failed,
  * waiting for its retry; `standby`: healthy as far as we know, not needed now.
  */
+/** How a relay is reached: the outermost transport of its address (`/tls/ws` is `wss`). */
+export type RelayTransport = 'wss' | 'ws' | 'webrtc-direct' | 'webtransport' | 'other'
+
 export type RelayState = 'connecting' | 'reserved' | 'down' | 'standby'
 
 export interface RelayStatus {
-  /** The relay's multiaddr as configured. */
+  /**
+   * The address the relay is held on while connected; otherwise the first one that
+   * will be tried. As configured.
+   */
   multiaddr: string
+  /** Every configured address of this relay (one per transport), in the order they are tried. */
+  multiaddrs: string[]
+  /** The transport the relay is held on, while connected: `wss`, `ws`, `webrtc-direct`, ... */
+  transport?: RelayTransport
   peerId: string
   state: RelayState
   /** Smoothed round-trip time to the relay in milliseconds, once measured. */

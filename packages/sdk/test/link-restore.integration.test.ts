@@ -54,7 +54,7 @@ describe('a link whose opener has no way back', () => {
       await remote.send(String(i))
       if (i === 200) {
         await r1.kill()
-        await expect.poll(() => link.status().paths, { timeout: 5000 }).toBe(0)
+        await expect.poll(() => link.status().paths).toBe(0)
       }
     }
 

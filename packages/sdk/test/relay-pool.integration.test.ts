@@ -50,7 +50,7 @@ describe('the relay pool', () => {
     await expect.poll(() => relayState(peer, r2)?.state).toBe('reserved')
     const killed = Date.now()
     await r1.kill()
-    await expect.poll(() => relayState(peer, r3)?.state, { timeout: 3000, interval: 50 }).toBe('reserved')
+    await expect.poll(() => relayState(peer, r3)?.state, { interval: 50 }).toBe('reserved')
     const replacedMs = Date.now() - killed
     expect(replacedMs).toBeLessThan(3000)
     const dead = relayState(peer, r1)
@@ -66,7 +66,7 @@ describe('the relay pool', () => {
     if (r1 === undefined) throw new Error('relay missing')
     const peer = await startPeer({ relays: [r1.multiaddr] })
     await r1.kill()
-    await expect.poll(() => peer.status().online, { timeout: 3000 }).toBe(false)
+    await expect.poll(() => peer.status().online).toBe(false)
     await r1.restart()
     await expect.poll(() => peer.status().online, { timeout: 20_000 }).toBe(true)
     expect(relayState(peer, r1)?.failures).toBe(0)
@@ -78,7 +78,7 @@ describe('the relay pool', () => {
     const peer = await startPeer({ relays: [r1.multiaddr] })
     const first = relayState(peer, r1)?.reservationExpiresAt ?? 0
     expect(first).toBeGreaterThan(Date.now())
-    await expect.poll(() => relayState(peer, r1)?.reservationExpiresAt ?? 0, { timeout: 6000 }).toBeGreaterThan(first)
+    await expect.poll(() => relayState(peer, r1)?.reservationExpiresAt ?? 0).toBeGreaterThan(first)
     expect(Date.now()).toBeLessThan(first)
     expect(relayState(peer, r1)?.state).toBe('reserved')
   })

@@ -1,5 +1,5 @@
 /**
- * The libp2p node under a Lifeline peer: WebSockets and WebTransport to reach relays,
+ * The libp2p node under a Lifeline peer: WebSockets, WebRTC-Direct and WebTransport to reach relays,
  * Circuit Relay v2 for reservations and relayed connections, WebRTC between peers,
  * Noise and Yamux, identify and ping.
  */
@@ -7,15 +7,25 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { identify } from '@libp2p/identify'
-import { FaultTolerance, type PrivateKey } from '@libp2p/interface'
+import { FaultTolerance, type AbortOptions, type Connection, type PrivateKey } from '@libp2p/interface'
 import { ping, type Ping } from '@libp2p/ping'
-import { webRTC } from '@libp2p/webrtc'
+import { webRTC, webRTCDirect } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { webTransport } from '@libp2p/webtransport'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import { INBOUND_CONNECTIONS_PER_SECOND, MAX_PENDING_INBOUND_CONNECTIONS, RELAY_PINGS_IN_FLIGHT } from '../../constants.js'
 
-export type Libp2pNode = Libp2p<{ ping: Ping, identify: unknown }>
+export type Libp2pNode = Libp2p<{ ping: Ping, identify: unknown, transports: TransportDialer }>
+
+/** Dials one address with its transport, outside libp2p's per-peer dial queue (see relay/connect.ts). */
+export interface TransportDialer {
+  dialAddress(ma: Multiaddr, options: AbortOptions): Promise<Connection>
+}
+
+interface TransportDialerComponents {
+  transportManager: { dial(ma: Multiaddr, options?: AbortOptions): Promise<Connection> }
+}
 
 export interface NodeOptions {
   privateKey: PrivateKey
@@ -44,6 +54,7 @@ export async function createNode (options: NodeOptions): Promise<Libp2pNode> {
     transports: [
       webSockets(),
       webTransport(),
+      webRTCDirect({ rtcConfiguration: { iceServers: options.iceServers } }),
       // no public STUN servers unless configured: the upstream default contacts four
       webRTC({ rtcConfiguration: { iceServers: options.iceServers } }),
       circuitRelayTransport()
@@ -64,7 +75,10 @@ export async function createNode (options: NodeOptions): Promise<Libp2pNode> {
     services: {
       identify: identify(),
       // the relay pool overlaps its pings to a slow relay: see RELAY_PINGS_IN_FLIGHT
-      ping: ping({ maxOutboundStreams: RELAY_PINGS_IN_FLIGHT })
+      ping: ping({ maxOutboundStreams: RELAY_PINGS_IN_FLIGHT }),
+      transports: (components: TransportDialerComponents): TransportDialer => ({
+        dialAddress: async (ma, dialOptions) => components.transportManager.dial(ma, dialOptions)
+      })
     }
   })
 }

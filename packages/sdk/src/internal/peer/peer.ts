@@ -20,6 +20,7 @@ import type { AbortOptions, ConnectOptions, Link, LinkDirection, Peer, PeerEvent
 import { LinkImpl, type LinkPathEvents } from '../link/link.js'
 import { authenticate } from '../relay/auth.js'
 import { reserve } from '../relay/hop.js'
+import { RelayConnector } from '../relay/connect.js'
 import { RelayPool } from '../relay/pool.js'
 import { LinkRoutes, type LinkRoutesComponents } from '../routes/link-routes.js'
 import { onNetworkOnline } from '../runtime/network.js'
@@ -51,6 +52,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
   private readonly config: PeerConfig
   private readonly node: Libp2pNode
   private readonly pool: RelayPool
+  private readonly connector: RelayConnector
   private readonly linkStates = new Map<string, LinkState>()
   /** What every link's routes use of the node and the pool (each adds its own log). */
   private readonly routeComponents: Omit<LinkRoutesComponents, 'log'>
@@ -77,12 +79,17 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     this.peerId = node.peerId.toString()
     this.log = logger(`lifeline:peer:${this.peerId.slice(-6)}`)
     const { relayToken } = config
+    this.connector = new RelayConnector({
+      dialAddress: async (ma, options) => node.services.transports.dialAddress(ma, options),
+      getConnections: peer => node.getConnections(peer),
+      log: logger(`lifeline:relay-connect:${this.peerId.slice(-6)}`)
+    })
     this.pool = new RelayPool(config.relays, config.reservations, {
-      dial: async (ma, options) => this.node.dial(ma, options),
+      connect: async (relay, options) => this.connector.connect(relay, options),
       reserve,
       authenticate: relayToken === undefined
         ? undefined
-        : async (connection, relay, options) => authenticate(connection, { multiaddr: relay.text, peerId: relay.peerId.toString() }, relayToken, options),
+        : async (connection, relay, options) => authenticate(connection, relay, relayToken, options),
       ping: async (connection, options) => this.node.services.ping.ping(connection.remotePeer, options),
       abort: (connection, err) => { connection.abort(err) },
       now: () => Date.now(),
@@ -92,6 +99,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     this.routeComponents = {
       events: node,
       dial: async (ma, options) => node.dial(ma, options),
+      connectRelay: async (relay, options) => this.connector.connect(relay, options),
       getConnections: peer => node.getConnections(peer),
       newStream: async (connection, { signal }) => connection.newStream(LINK_PROTOCOL, { signal, runOnLimitedConnection: true }),
       relays: () => this.pool.ranked(),
@@ -127,6 +135,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     }
     this.stopWatchingNetwork?.()
     this.pool.stop()
+    this.connector.stop()
     await this.node.stop()
     this.onStatusChange()
   }

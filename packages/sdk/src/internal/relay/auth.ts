@@ -17,6 +17,7 @@ import {
 } from '../../constants.js'
 import type { RelayTokenSource } from '../../types.js'
 import { AuthRequest, AuthResponse } from './pb/auth.js'
+import { abortable } from '../util/abort.js'
 
 /** Why presenting a token failed; the pool shows the message as the relay's lastError. */
 export type RelayAuthFailure =
@@ -143,24 +144,4 @@ function cleanReason (reason: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are what is removed
   const printable = reason.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').slice(0, MAX_RELAY_AUTH_REASON_CHARS)
   return printable === '' ? 'no reason given' : printable
-}
-
-/** Settles with `promise`, or rejects when `signal` aborts first (the callback cannot be cancelled). */
-async function abortable<T> (promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) {
-    return promise
-  }
-  signal.throwIfAborted()
-  let onAbort: (() => void) | undefined
-  try {
-    return await new Promise<T>((resolve, reject) => {
-      onAbort = () => { reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason))) }
-      signal.addEventListener('abort', onAbort, { once: true })
-      promise.then(resolve, reject)
-    })
-  } finally {
-    if (onAbort !== undefined) {
-      signal.removeEventListener('abort', onAbort)
-    }
-  }
 }

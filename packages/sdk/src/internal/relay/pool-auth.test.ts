@@ -4,7 +4,7 @@
  * given named as such.
  */
 import type { Connection } from '@libp2p/interface'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, assert, describe, expect, it } from 'vitest'
 import { parseRelayAddress } from '../util/parse.js'
 import { RelayAuthError, type RelayAuthOutcome } from './auth.js'
 import { ReservationRefusedError, STATUS_PERMISSION_DENIED } from './hop.js'
@@ -24,7 +24,7 @@ afterEach(() => { pools.splice(0).forEach(p => { p.stop() }) })
 function pool (overrides: Partial<RelayPoolComponents>, steps: string[]): RelayPool {
   const components: RelayPoolComponents = {
     // the pool only listens for 'close' on a connection
-    dial: () => Promise.resolve(new EventTarget() as unknown as Connection),
+    connect: async relay => Promise.resolve({ connection: new EventTarget() as unknown as Connection, address: relay.addresses[0] ?? assert.fail('no address') }),
     reserve: () => {
       steps.push('reserve')
       // a short reservation, so the pool refreshes it after its 1 s floor
@@ -47,7 +47,7 @@ describe('RelayPool with relay tokens', () => {
     const steps: string[] = []
     const p = pool({
       authenticate: (_connection, relay) => {
-        steps.push(`token for ${relay.text}`)
+        steps.push(`token for ${relay.multiaddr}`)
         return Promise.resolve<RelayAuthOutcome>({ kind: 'granted', expiresAt: Date.now() + 60_000 })
       }
     }, steps)

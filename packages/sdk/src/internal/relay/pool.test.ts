@@ -5,7 +5,7 @@
  * kept forwarding circuit data.
  */
 import type { Connection } from '@libp2p/interface'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, assert, beforeEach, describe, expect, it, vi } from 'vitest'
 import { RelayPool, type RelayPoolComponents } from './pool.js'
 import { parseRelayAddress } from '../util/parse.js'
 import { RELAY_PING_TIMEOUT_MIN_MS, RELAY_PINGS_IN_FLIGHT } from '../../constants.js'
@@ -50,7 +50,7 @@ function harness (): Harness {
   let aborted = 0
   const statuses: RelayStatus[] = []
   const components: RelayPoolComponents = {
-    dial: () => Promise.resolve(fakeConnection()),
+    connect: async relay => Promise.resolve({ connection: fakeConnection(), address: relay.addresses[0] ?? assert.fail('no address') }),
     reserve: () => Promise.resolve({ expiresAt: Date.now() + 3_600_000 }),
     // AbortSignal.timeout runs on real timers, so a silent relay's ping fails on the
     // fake clock after the pool's timeout at this RTT (its floor)

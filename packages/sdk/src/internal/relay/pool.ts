@@ -5,7 +5,6 @@
  * list. Failed relays come back after a jittered exponential backoff.
  */
 import type { AbortOptions, Connection, Logger } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
 import {
   LATE_TIMER_MS,
   RELAY_BACKOFF_BASE_MS,
@@ -24,20 +23,22 @@ import type { RelayStatus } from '../../types.js'
 import { PingTracker } from '../health/ping-tracker.js'
 import { RelayLiveness } from '../health/relay-liveness.js'
 import { describeFailure } from '../util/failure.js'
-import type { RelayAddress } from '../util/parse.js'
+import type { RelayAddress, RelayDialAddress } from '../util/parse.js'
 import { backoffDelay } from '../util/backoff.js'
 import type { RelayAuthOutcome } from './auth.js'
+import type { RelayConnection } from './connect.js'
 import { ReservationRefusedError, STATUS_PERMISSION_DENIED, type Reservation } from './hop.js'
 import { nextRetryAt, relaysToAcquire, type RelayHealth } from './pool-policy.js'
 
 export interface RelayPoolComponents {
-  dial(ma: Multiaddr, options: AbortOptions): Promise<Connection>
+  /** A connection to the relay over the first of its transports to answer (connect.ts). */
+  connect(relay: RelayAddress, options: AbortOptions): Promise<RelayConnection>
   reserve(connection: Connection, options: AbortOptions): Promise<Reservation>
   /**
    * Fetch a fresh token and present it on the relay connection (auth.ts); called
    * before every RESERVE. Absent when no `relayToken` is configured.
    */
-  authenticate?: ((connection: Connection, relay: RelayAddress, options: AbortOptions) => Promise<RelayAuthOutcome>) | undefined
+  authenticate?: ((connection: Connection, relay: { multiaddr: string, peerId: string }, options: AbortOptions) => Promise<RelayAuthOutcome>) | undefined
   ping(connection: Connection, options: AbortOptions): Promise<number>
   /** Close a connection found dead, at once and without a goodbye. */
   abort(connection: Connection, err: Error): void
@@ -53,6 +54,8 @@ interface Entry {
   index: number
   state: EntryState
   connection?: Connection | undefined
+  /** The address (and so the transport) `connection` was made on. */
+  address?: RelayDialAddress | undefined
   reservation?: Reservation | undefined
   /** RTT and ping timeouts; kept across failures, so health ranking remembers the RTT. */
   tracker: PingTracker
@@ -160,10 +163,14 @@ export class RelayPool {
 
   private statusOf (e: Entry): RelayStatus {
     const status: RelayStatus = {
-      multiaddr: e.relay.text,
+      multiaddr: e.address?.text ?? e.relay.text,
+      multiaddrs: e.relay.addresses.map(a => a.text),
       peerId: e.relay.peerId.toString(),
       state: e.state === 'reserved' ? 'reserved' : e.state === 'connecting' ? 'connecting' : e.state === 'backoff' ? 'down' : 'standby',
       failures: e.failures
+    }
+    if (e.address !== undefined) {
+      status.transport = e.address.transport
     }
     if (e.state === 'reserved' && e.liveness.verdict !== 'alive') {
       status.slow = true
@@ -217,8 +224,9 @@ export class RelayPool {
     this.setState(entry, 'connecting')
     const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(RELAY_DIAL_TIMEOUT_MS)])
     try {
-      const connection = await this.components.dial(entry.relay.multiaddr, { signal })
+      const { connection, address } = await this.components.connect(entry.relay, { signal })
       entry.connection = connection
+      entry.address = address
       connection.addEventListener('close', () => {
         if (entry.connection === connection) {
           this.fail(entry, new Error('connection to the relay closed'))
@@ -250,7 +258,8 @@ export class RelayPool {
   private async reserveOn (entry: Entry, connection: Connection, abort: AbortSignal | undefined): Promise<Reservation> {
     const { authenticate } = this.components
     if (authenticate !== undefined) {
-      const outcome = await authenticate(connection, entry.relay, abort === undefined ? {} : { signal: abort })
+      const relay = { multiaddr: entry.address?.text ?? entry.relay.text, peerId: entry.relay.peerId.toString() }
+      const outcome = await authenticate(connection, relay, abort === undefined ? {} : { signal: abort })
       this.components.log('token for relay %s: %s', entry.relay.text, outcome.kind)
     }
     const timeout = AbortSignal.timeout(RELAY_DIAL_TIMEOUT_MS)
@@ -358,6 +367,7 @@ export class RelayPool {
     entry.abort = undefined
     clearTimeout(entry.refreshTimer)
     entry.connection = undefined
+    entry.address = undefined
     entry.reservation = undefined
     // pings on the old connection no longer count, nor hold back new ones
     entry.pingsInFlight = 0

@@ -128,6 +128,7 @@ class FakeNetwork {
     return {
       events: this.events,
       dial: async (ma, { signal }) => this.dial(ma, signal),
+      connectRelay: async (relay, { signal }) => this.dial(relay.multiaddr, signal),
       getConnections: peer => peer.equals(REMOTE)
         ? this.remoteConnections.filter(c => c.status === 'open')
         : [...this.relayConnections.values()].filter(c => c.remotePeer.equals(peer)),

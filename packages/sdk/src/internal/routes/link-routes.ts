@@ -51,6 +51,8 @@ export interface LinkRoutesComponents {
   events: TypedEventTarget<Pick<Libp2pEvents, 'connection:open'>>
   /** Dial a multiaddr; `force` opens a new connection even when the peer has one. */
   dial(ma: Multiaddr, options: { signal: AbortSignal, force?: boolean, onProgress?(event: { type: string }): void }): Promise<Connection>
+  /** A connection to a relay over the first of its transports to answer (relay/connect.ts). */
+  connectRelay(relay: RelayAddress, options: { signal: AbortSignal }): Promise<unknown>
   getConnections(peer: PeerId): Connection[]
   /** Open a link stream on a connection. */
   newStream(connection: Connection, options: { signal: AbortSignal }): Promise<Stream>

@@ -57,6 +57,7 @@ function fake (options: { relay?: 'up' | 'down', circuit?: Circuit, linkStream?:
     f.relayConnections.push(fakeConnection('relay-0', RELAY.multiaddr, RELAY.peerId))
   }
   f.components = {
+    connectRelay: async (relay, { signal }) => f.components.dial(relay.multiaddr, { signal }),
     dial: async (ma, { signal, force }) => {
       f.dials.push({ ma: ma.toString(), force: force === true })
       const isCircuit = ma.getComponents().some(c => c.name === 'p2p-circuit')

@@ -20,6 +20,8 @@ import { routeFailure, type RouteFailure } from './failure.js'
 export interface RelayedDialComponents {
   /** Dial a multiaddr; `force` opens a new connection even when the peer has one. */
   dial(ma: Multiaddr, options: { signal: AbortSignal, force?: boolean }): Promise<Connection>
+  /** A connection to the relay over the first of its transports to answer (relay/connect.ts). */
+  connectRelay(relay: RelayAddress, options: { signal: AbortSignal }): Promise<unknown>
   /** Connections to a peer, open or not. */
   getConnections(peer: PeerId): Connection[]
   /** Open a link stream on a connection. */
@@ -47,7 +49,7 @@ export async function dialRelayed (components: RelayedDialComponents, relay: Rel
 
   if (!relayUp()) {
     try {
-      await components.dial(relay.multiaddr, { signal })
+      await components.connectRelay(relay, { signal })
     } catch (err) {
       return { ok: false, failure: routeFailure(signal, 'relay-unreachable', relay.text, 'relay', err) }
     }

@@ -96,3 +96,23 @@ export async function waitFor (target: EventTarget, event: string, ready: () => 
     signal?.removeEventListener('abort', onAbort)
   }
 }
+
+/** Settles with `promise`, or rejects when `signal` aborts first (for work that cannot be cancelled, such as a callback). */
+export async function abortable<T> (promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) {
+    return promise
+  }
+  signal.throwIfAborted()
+  let onAbort: (() => void) | undefined
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      onAbort = () => { reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason))) }
+      signal.addEventListener('abort', onAbort, { once: true })
+      promise.then(resolve, reject)
+    })
+  } finally {
+    if (onAbort !== undefined) {
+      signal.removeEventListener('abort', onAbort)
+    }
+  }
+}

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { isLifelineError } from '../../errors.js'
-import { parsePeerId, parseRelayAddress } from './parse.js'
+import { multiaddr } from '@multiformats/multiaddr'
+import { RELAY_TRANSPORT_PREFERENCE } from '../../constants.js'
+import { parsePeerId, parseRelayAddress, parseRelays, transportOf } from './parse.js'
 
 const RELAY_ID = '12D3KooWHFrmLWTTDD4NodngtRMEVYtDGW3mcpGXNzJZeRTMM4Aw'
+const OTHER_ID = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
+const CERTHASH = 'uEiDDq4_xNyDorZBH3TlGazyJdOWSwvo4PUo5YHFMrvDE8g'
 
 function codeOf (fn: () => unknown): string | undefined {
   try {
@@ -36,5 +40,33 @@ describe('parseRelayAddress', () => {
     '/ip4/999.1.1.1/tcp/1/ws'
   ])('rejects %s with INVALID_MULTIADDR', value => {
     expect(codeOf(() => parseRelayAddress(value))).toBe('INVALID_MULTIADDR')
+  })
+})
+
+describe('parseRelays', () => {
+  const wss = `/dns4/relay.example.com/tcp/443/wss/p2p/${RELAY_ID}`
+  const direct = `/ip4/203.0.113.7/udp/443/webrtc-direct/certhash/${CERTHASH}/p2p/${RELAY_ID}`
+  const other = `/ip4/203.0.113.8/tcp/80/ws/p2p/${OTHER_ID}`
+
+  it('makes one relay of the addresses that share a peer ID, in transport preference order', () => {
+    const relays = parseRelays([direct, other, wss, direct], RELAY_TRANSPORT_PREFERENCE)
+    expect(relays.map(r => r.peerId.toString())).toEqual([RELAY_ID, OTHER_ID])
+    expect(relays[0]?.addresses.map(a => a.transport)).toEqual(['wss', 'webrtc-direct'])
+    expect(relays[0]?.text).toBe(wss)
+    expect(relays[1]?.addresses.map(a => a.text)).toEqual([other])
+  })
+
+  it('rejects a WebRTC-Direct address without its certificate hash', () => {
+    expect(codeOf(() => parseRelays([`/ip4/203.0.113.7/udp/443/webrtc-direct/p2p/${RELAY_ID}`], RELAY_TRANSPORT_PREFERENCE))).toBe('INVALID_MULTIADDR')
+  })
+
+  it.each([
+    ['/dns4/a.example/tcp/443/wss', 'wss'],
+    ['/dns4/a.example/tcp/443/tls/ws', 'wss'],
+    ['/ip4/127.0.0.1/tcp/80/ws', 'ws'],
+    [`/ip4/127.0.0.1/udp/1/webrtc-direct/certhash/${CERTHASH}`, 'webrtc-direct'],
+    ['/ip4/127.0.0.1/tcp/1', 'other']
+  ])('names the transport of %s %s', (address, transport) => {
+    expect(transportOf(multiaddr(address))).toBe(transport)
   })
 })

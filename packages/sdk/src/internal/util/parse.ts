@@ -2,6 +2,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { LifelineError } from '../../errors.js'
+import type { RelayTransport } from '../../types.js'
 
 export function parsePeerId (value: unknown): PeerId {
   if (typeof value !== 'string' || value.length === 0) {
@@ -14,15 +15,41 @@ export function parsePeerId (value: unknown): PeerId {
   }
 }
 
-export interface RelayAddress {
+/** One configured address of a relay. */
+export interface RelayDialAddress {
   multiaddr: Multiaddr
-  peerId: PeerId
   /** The configured string, for status reports. */
+  text: string
+  transport: RelayTransport
+}
+
+/** A relay: one peer ID, one or more addresses (one per transport it serves). */
+export interface RelayAddress {
+  peerId: PeerId
+  /** Every configured address, in the order they are dialled (see sortByPreference). */
+  addresses: RelayDialAddress[]
+  /** The preferred address (the first of `addresses`): used in circuit addresses and reports. */
+  multiaddr: Multiaddr
+  /** The preferred address as configured. */
   text: string
 }
 
+/** The transport a relay address dials, from its protocols (`/tls/ws` is WebSockets over TLS). */
+export function transportOf (ma: Multiaddr): RelayTransport {
+  const names = ma.getComponents().map(c => c.name)
+  if (names.includes('wss') || (names.includes('tls') && names.includes('ws'))) {
+    return 'wss'
+  }
+  for (const name of ['ws', 'webrtc-direct', 'webtransport'] as const) {
+    if (names.includes(name)) {
+      return name
+    }
+  }
+  return 'other'
+}
+
 /** A relay address must be a multiaddr ending in `/p2p/<relay peer ID>`, not itself a circuit. */
-export function parseRelayAddress (value: unknown): RelayAddress {
+function parseDialAddress (value: unknown): RelayDialAddress & { peerId: PeerId } {
   if (typeof value !== 'string') {
     throw new LifelineError('INVALID_MULTIADDR', 'A relay address must be a multiaddr string')
   }
@@ -40,7 +67,49 @@ export function parseRelayAddress (value: unknown): RelayAddress {
   if (last?.name !== 'p2p' || last.value === undefined) {
     throw new LifelineError('INVALID_MULTIADDR', `Relay address ${value} must end with /p2p/<relay peer ID>`)
   }
-  return { multiaddr: ma, peerId: parsePeerId(last.value), text: value }
+  if (components.some(c => c.name === 'webrtc-direct') && !components.some(c => c.name === 'certhash')) {
+    throw new LifelineError('INVALID_MULTIADDR', `Relay address ${value} is WebRTC-Direct without /certhash/: copy the full address the relay prints at start`)
+  }
+  return { multiaddr: ma, peerId: parsePeerId(last.value), text: value, transport: transportOf(ma) }
+}
+
+/**
+ * The configured relay addresses as relays: addresses with the same peer ID are one
+ * relay reachable over several transports, dialled in `preference` order (Happy
+ * Eyeballs, see relay/connect.ts), addresses of one transport in the order given.
+ * Relays keep the order of their first address.
+ */
+export function parseRelays (values: readonly unknown[], preference: readonly RelayTransport[]): RelayAddress[] {
+  const byPeer = new Map<string, { peerId: PeerId, addresses: RelayDialAddress[] }>()
+  for (const value of values) {
+    const { peerId, ...address } = parseDialAddress(value)
+    const key = peerId.toString()
+    const relay = byPeer.get(key) ?? { peerId, addresses: [] }
+    if (!relay.addresses.some(a => a.multiaddr.equals(address.multiaddr))) {
+      relay.addresses.push(address)
+    }
+    byPeer.set(key, relay)
+  }
+  return [...byPeer.values()].map(({ peerId, addresses }) => {
+    // every relay in the map got its first address when it was added
+    const sorted = sortByPreference(addresses, preference) as [RelayDialAddress, ...RelayDialAddress[]]
+    return { peerId, addresses: sorted, multiaddr: sorted[0].multiaddr, text: sorted[0].text }
+  })
+}
+
+/** One relay with one address. */
+export function parseRelayAddress (value: unknown): RelayAddress {
+  const { peerId, ...address } = parseDialAddress(value)
+  return { peerId, addresses: [address], multiaddr: address.multiaddr, text: address.text }
+}
+
+/** Addresses by transport preference (unlisted transports last), stable within one transport. */
+export function sortByPreference<T extends { transport: RelayTransport }> (addresses: readonly T[], preference: readonly RelayTransport[]): T[] {
+  const rank = (t: RelayTransport): number => {
+    const i = preference.indexOf(t)
+    return i === -1 ? preference.length : i
+  }
+  return [...addresses].sort((a, b) => rank(a.transport) - rank(b.transport))
 }
 
 /** The relay's peer ID in a circuit address (`.../p2p/<relay>/p2p-circuit/...`), if any. */
