@@ -67,7 +67,6 @@ interface UpstreamListener extends Listener {
 interface Attempt {
   host: string
   pending: boolean
-  timedOut: boolean
   released: boolean
   deadline: ReturnType<typeof setTimeout>
   abort: AbortController
@@ -136,11 +135,9 @@ export function hookAdmission (listener: Listener, init: RelayWebRTCDirectInit, 
     const attempt: Attempt = {
       host,
       pending: true,
-      timedOut: false,
       released: false,
       abort,
       deadline: setTimeout(() => {
-        attempt.timedOut = true
         init.counters.increment('handshake-timeout')
         abort.abort(new Error('WebRTC-Direct handshake deadline'))
         listener.connections.get(key)?.close()
@@ -151,7 +148,8 @@ export function hookAdmission (listener: Listener, init: RelayWebRTCDirectInit, 
       // upstream's signal carries shutdown and libp2p's inbound upgrade timeout
       await upstream(ufrag, host, port, AbortSignal.any([signal, abort.signal]))
     } catch (err: unknown) {
-      if (!attempt.timedOut && !closing) {
+      // a deadline or shutdown aborted it, and counted it if it counts
+      if (!abort.signal.aborted) {
         init.counters.increment('handshake-failed')
       }
       log.trace('WebRTC-Direct handshake with %s:%d failed: %s', host, port, err instanceof Error ? err.message : String(err))
@@ -161,7 +159,7 @@ export function hookAdmission (listener: Listener, init: RelayWebRTCDirectInit, 
     }
     clearTimeout(attempt.deadline)
     const peerConnection = listener.connections.get(key)
-    if (peerConnection === undefined || ENDED_STATES.has(peerConnection.connectionState) || attempt.timedOut) {
+    if (peerConnection === undefined || ENDED_STATES.has(peerConnection.connectionState) || abort.signal.aborted) {
       release(key, attempt)
       return
     }
