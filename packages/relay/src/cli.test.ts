@@ -121,6 +121,32 @@ describe('lifeline-relay CLI', () => {
     expect(await readFile(keyFile, 'utf8')).toBe(garbage)
   })
 
+  it('prints its WebRTC-Direct address with the certhash when asked, and keeps it across restarts', async () => {
+    const WEBRTC_MULTIADDR = /^\/ip4\/127\.0\.0\.1\/udp\/[1-9]\d*\/webrtc-direct\/certhash\/(u[\w-]+)\/p2p\/12D3Koo\w+$/
+    const first = start(['--webrtc-direct', '0'])
+    const firstLines = await first.firstLines(2)
+    const firstExit = await stop(first)
+    const certhash = WEBRTC_MULTIADDR.exec(firstLines.find(l => l.includes('/udp/')) ?? '')?.[1]
+    expect(certhash, `stdout: ${firstLines.join(' ')}`).toBeDefined()
+    expect(firstExit.stderr).toContain(`created a new WebRTC-Direct certificate in ${keyFile}.webrtc-direct.pem, certhash ${certhash ?? ''}`)
+
+    const second = start(['--webrtc-direct', '0'])
+    const secondLines = await second.firstLines(2)
+    const secondExit = await stop(second)
+    expect(WEBRTC_MULTIADDR.exec(secondLines.find(l => l.includes('/udp/')) ?? '')?.[1]).toBe(certhash)
+    expect(secondExit.stderr).toBe('')
+  })
+
+  it('exits 2 for a corrupt WebRTC-Direct certificate file and leaves it untouched', async () => {
+    const certificateFile = `${keyFile}.webrtc-direct.pem`
+    await writeFile(certificateFile, 'not a certificate')
+    const exit = await start(['--webrtc-direct', '0']).exited
+    expect(exit.code).toBe(2)
+    expect(exit.stdout).toBe('')
+    expect(exit.stderr).toContain(`lifeline-relay: WebRTC-Direct certificate file ${certificateFile} does not hold`)
+    expect(await readFile(certificateFile, 'utf8')).toBe('not a certificate')
+  })
+
   it('exits 1 when the port is taken', async () => {
     const first = start()
     const [line] = await first.firstLines(1)

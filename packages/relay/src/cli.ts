@@ -90,6 +90,9 @@ async function run (config: RelayConfig): Promise<void> {
   if (relay.keyCreated) {
     say(`created a new key in ${config.keyFile}, peer ID ${relay.peerId}`)
   }
+  if (relay.webrtcDirect?.created === true) {
+    say(`created a new WebRTC-Direct certificate in ${relay.webrtcDirect.certificateFile}, certhash ${relay.webrtcDirect.certhash}; back it up with the key file`)
+  }
   const certificate = relay.tlsCertificate()
   if (certificate !== undefined) {
     say(`serving TLS with ${describeCertificate(certificate)}`)

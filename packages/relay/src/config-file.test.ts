@@ -32,6 +32,7 @@ describe('config file', () => {
       host: '0.0.0.0',
       port: 443,
       keyFile: '/var/lib/lifeline-relay/relay.key',
+      webrtcDirectPort: 443,
       announce: ['/dns4/relay.example.com/tcp/443/wss'],
       maxReservations: 5000,
       reservationTtlSeconds: 3600,
@@ -60,6 +61,7 @@ describe('config file', () => {
       host: '0.0.0.0',
       port: 443,
       keyFile: '/var/lib/lifeline-relay/relay.key',
+      webrtcDirectPort: 443,
       announce: ['/dns4/relay.example.com/tcp/443/wss'],
       maxReservations: 5000,
       reservationTtlSeconds: 3600,
@@ -140,6 +142,8 @@ describe('config file', () => {
 
   it('checks values as their flags do, naming the key', () => {
     expect(errorWith({ port: 70000 })).toBe(`${FILE}: "port" must be an integer from 0 to 65535, got "70000"`)
+    expect(errorWith({ webrtcDirectPort: 70000 })).toBe(`${FILE}: "webrtcDirectPort" must be an integer from 0 to 65535, got "70000"`)
+    expect(errorWith({ webrtcDirectPort: '443' })).toBe(`${FILE}: "webrtcDirectPort" must be an integer, got the string "443"`)
     expect(errorWith({ metrics: 'localhost:9464' })).toMatch(/^\/etc\/lifeline\/relay\.json: "metrics" must be HOST:PORT/)
   })
 

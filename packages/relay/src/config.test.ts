@@ -35,6 +35,7 @@ describe('parseCommandLine', () => {
       host: DEFAULT_HOST,
       port: DEFAULT_PORT,
       keyFile: DEFAULT_KEY_FILE,
+      webrtcDirectPort: undefined,
       announce: [],
       maxReservations: DEFAULT_MAX_RESERVATIONS,
       reservationTtlSeconds: DEFAULT_RESERVATION_TTL_SECONDS,
@@ -62,6 +63,18 @@ describe('parseCommandLine', () => {
     })
     expect(configOf([])).toEqual(defaultRelayConfig())
     expect(DEFAULT_HOST).toBe('127.0.0.1')
+  })
+
+  it('listens for WebRTC-Direct only with --webrtc-direct, on any UDP port 0-65535', () => {
+    expect(configOf([]).webrtcDirectPort).toBeUndefined()
+    expect(configOf(['--webrtc-direct', '0']).webrtcDirectPort).toBe(0)
+    expect(configOf(['--webrtc-direct=443']).webrtcDirectPort).toBe(443)
+    expect(configOf([], { LIFELINE_RELAY_WEBRTC_DIRECT_PORT: '4002' }).webrtcDirectPort).toBe(4002)
+    expect(configOf(['--webrtc-direct', '4003'], { LIFELINE_RELAY_WEBRTC_DIRECT_PORT: '4002' }).webrtcDirectPort).toBe(4003)
+    expect(errorOf(['--webrtc-direct', '65536'])).toBe('--webrtc-direct must be an integer from 0 to 65535, got "65536"')
+    expect(errorOf(['--webrtc-direct', 'udp'])).toBe('--webrtc-direct must be an integer from 0 to 65535, got "udp"')
+    expect(errorOf(['--webrtc-direct'])).toBe('--webrtc-direct needs a value')
+    expect(errorOf([], { LIFELINE_RELAY_WEBRTC_DIRECT_PORT: '-1' })).toBe('LIFELINE_RELAY_WEBRTC_DIRECT_PORT must be an integer from 0 to 65535, got "-1"')
   })
 
   it('reads every flag', () => {

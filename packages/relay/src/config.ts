@@ -14,10 +14,11 @@ import {
   DEFAULT_MAX_CIRCUITS_PER_PEER, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
   DEFAULT_MAX_PENDING_CONNECTIONS, DEFAULT_MAX_PENDING_PER_SOURCE, DEFAULT_MAX_RESERVATIONS,
   DEFAULT_MAX_RESERVATIONS_PER_SOURCE, DEFAULT_PORT, DEFAULT_RESERVATION_TTL_SECONDS,
-  DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, DEFAULT_UPGRADE_TIMEOUT_MS, MAX_TIMER_MS, UNLIMITED_DATA_BYTES
+  DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, DEFAULT_UPGRADE_TIMEOUT_MS, MAX_TIMER_MS
 } from './constants.js'
 import { ConfigError } from './errors.js'
 import { applyConfigFile, type FileOption } from './config-file.js'
+import { parseByteCount, parseInteger, parseListenAddress } from './config-values.js'
 import { LOG_FORMATS, type LogFormat } from './watch/logger.js'
 
 /** An IP address and TCP port to listen on. */
@@ -33,6 +34,12 @@ export interface RelayConfig {
   port: number
   /** Path of the protobuf-encoded private key; created on first start. @default DEFAULT_KEY_FILE */
   keyFile: string
+  /**
+   * UDP port for WebRTC-Direct on `host`; 0 picks a free one; undefined (the
+   * default) does not listen. Its DTLS certificate is kept in `keyFile` +
+   * WEBRTC_DIRECT_CERTIFICATE_SUFFIX.
+   */
+  webrtcDirectPort: number | undefined
   /** Multiaddrs to announce instead of the listen addresses (a relay behind NAT or a proxy). */
   announce: string[]
   /** Peers that may hold a reservation at once. @default DEFAULT_MAX_RESERVATIONS */
@@ -100,6 +107,7 @@ export function defaultRelayConfig (): RelayConfig {
     host: DEFAULT_HOST,
     port: DEFAULT_PORT,
     keyFile: DEFAULT_KEY_FILE,
+    webrtcDirectPort: undefined,
     announce: [],
     maxReservations: DEFAULT_MAX_RESERVATIONS,
     reservationTtlSeconds: DEFAULT_RESERVATION_TTL_SECONDS,
@@ -156,6 +164,12 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
     type: 'string',
     env: 'LIFELINE_RELAY_KEY',
     apply: (config, value) => { config.keyFile = value }
+  },
+  '--webrtc-direct': {
+    field: 'webrtcDirectPort',
+    type: 'integer',
+    env: 'LIFELINE_RELAY_WEBRTC_DIRECT_PORT',
+    apply: (config, value, source) => { config.webrtcDirectPort = parseInteger(value, source, 0, 65535) }
   },
   '--announce': {
     field: 'announce',
@@ -366,91 +380,4 @@ function readConfigFile (path: string): string {
   return readFileSync(path, 'utf8')
 }
 
-function parseInteger (text: string, source: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`
-    throw new ConfigError(`${source} must be ${range}, got "${text}"`)
-  }
-  return value
-}
-
-/** `HOST:PORT`, with an IPv6 host in brackets: `127.0.0.1:9464`, `[::1]:9464`. */
-function parseListenAddress (text: string, source: string): ListenAddress {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(text)
-  const host = match?.[1] ?? match?.[2]
-  const port = Number(match?.[3])
-  const ipv6 = match?.[1] !== undefined
-  if (host === undefined || isIP(host) !== (ipv6 ? 6 : 4) || !Number.isSafeInteger(port) || port > 65535) {
-    throw new ConfigError(`${source} must be HOST:PORT with an IP address and a port from 0 to 65535, such as 127.0.0.1:9464 or [::1]:9464, got "${text}"`)
-  }
-  return { host, port }
-}
-
-function parseByteCount (text: string, source: string): bigint {
-  const value = /^\d+$/.test(text) ? BigInt(text) : -1n
-  if (value < 1n || value > UNLIMITED_DATA_BYTES) {
-    throw new ConfigError(`${source} must be a number of bytes from 1 to ${UNLIMITED_DATA_BYTES}, got "${text}"`)
-  }
-  return value
-}
-
-export const USAGE = `Usage: lifeline-relay [options]
-
-Runs a Circuit Relay v2 server over WebSockets for Lifeline peers. Prints each
-address peers can use, one multiaddr per line, on stdout.
-
-Options:
-  --config FILE             JSON file of options, keys named as in the library's
-                            RelayConfig (keyFile, maxCircuitsPerPeer, ...); flags and
-                            environment variables win over it (env LIFELINE_RELAY_CONFIG)
-  --host H                  address to listen on (env LIFELINE_RELAY_HOST, default ${DEFAULT_HOST})
-  --port N                  TCP port, 0 picks a free one (env LIFELINE_RELAY_PORT, default ${DEFAULT_PORT})
-  --key FILE                private key file, created with mode 0600 if missing
-                            (env LIFELINE_RELAY_KEY, default ${DEFAULT_KEY_FILE})
-  --announce MULTIADDR      address to announce instead of the listen address; repeatable
-  --max-reservations N      peers that may reserve a slot at once (default ${DEFAULT_MAX_RESERVATIONS})
-  --reservation-ttl S       seconds a reservation lasts unless refreshed (default ${DEFAULT_RESERVATION_TTL_SECONDS})
-  --max-circuits N          circuits one peer may have open at once, per direction (default ${DEFAULT_MAX_CIRCUITS_PER_PEER})
-  --max-circuit-bytes B     bytes one circuit may carry (default: unlimited)
-  --max-circuit-seconds S   seconds one circuit may stay open (default: unlimited)
-  --auth-public-key FILE    only peers presenting a token signed by this Ed25519 key
-                            (PEM) may reserve and relay; repeatable, for rotation
-  --allow-peers FILE        only these peers (one peer ID per line) may connect, reserve
-                            and relay (env LIFELINE_RELAY_ALLOW_PEERS, default: anyone)
-
-Limits per source ("ip": an IPv4 address or an IPv6 /64) and in total; see the
-README's security model for the reason behind each default:
-  --max-reservations-per-ip N   reservations one source may hold (default ${DEFAULT_MAX_RESERVATIONS_PER_SOURCE})
-  --max-connections N           connections open at once (default ${DEFAULT_MAX_CONNECTIONS})
-  --max-connections-per-ip N    connections one source may hold (default ${DEFAULT_MAX_CONNECTIONS_PER_SOURCE})
-  --connection-rate N           new connections a second (default ${DEFAULT_CONNECTION_RATE})
-  --connection-rate-per-ip N    new connections a second from one source (default ${DEFAULT_CONNECTION_RATE_PER_SOURCE})
-  --max-pending N               connections in their handshake (default ${DEFAULT_MAX_PENDING_CONNECTIONS})
-  --max-pending-per-ip N        connections in their handshake from one source (default ${DEFAULT_MAX_PENDING_PER_SOURCE})
-  --upgrade-timeout-ms MS       TCP accept to WebSocket upgrade (default ${DEFAULT_UPGRADE_TIMEOUT_MS})
-  --handshake-timeout-ms MS     WebSocket upgrade to libp2p connection (default ${DEFAULT_HANDSHAKE_TIMEOUT_MS})
-  --idle-timeout-ms MS          close a connection with no reservation or circuit (default ${DEFAULT_IDLE_TIMEOUT_MS})
-  --circuit-buffer-budget B     bytes all circuits may buffer; sets the circuit cap
-                                (default ${DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES})
-
-TLS (wss://), served by the relay itself; the files are reloaded when they change
-and on SIGHUP, without dropping connections:
-  --tls-cert FILE               PEM certificate chain, e.g. certbot's fullchain.pem
-                                (env LIFELINE_RELAY_TLS_CERT)
-  --tls-key FILE                PEM private key, e.g. certbot's privkey.pem
-                                (env LIFELINE_RELAY_TLS_KEY)
-  --tls-handshake-timeout-ms MS TCP accept to a finished TLS handshake
-                                (default ${DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS})
-
-Operations:
-  --metrics HOST:PORT           serve Prometheus metrics at /metrics and a readiness
-                                check at /healthz on their own HTTP server, e.g.
-                                127.0.0.1:9464 (env LIFELINE_RELAY_METRICS, default: off)
-  -h, --help                print this help
-
-Logging: DEBUG=lifeline:relay* (add libp2p:* for libp2p's own logs), on stderr, one
-line per record:
-  --log-format F                text (default) or json (time, level, namespace,
-                                message, fields) (env LIFELINE_RELAY_LOG_FORMAT)
-`
+export { USAGE } from './usage.js'

@@ -229,6 +229,47 @@ export const MAX_HOP_MESSAGE_BYTES = 4 * 1024
  */
 export const PING_STREAMS_PER_CONNECTION = 4
 
+// ---- WebRTC-Direct (listen/webrtc-direct-listener.ts, listen/webrtc-direct-certificate.ts) ----
+
+/**
+ * The DTLS certificate of the WebRTC-Direct listener lives beside the key file, in
+ * `<keyFile>` plus this suffix: both make up the relay's identity and are backed up
+ * together.
+ */
+export const WEBRTC_DIRECT_CERTIFICATE_SUFFIX = '.webrtc-direct.pem'
+
+/**
+ * How long the WebRTC-Direct certificate is valid: ten years. Browsers check only
+ * its fingerprint (the `/certhash/` in the multiaddr), never its dates or issuer
+ * (libp2p WebRTC-Direct spec, "Browser to public server"), and a new certificate
+ * changes the certhash, so every relay address an app ships with would go stale.
+ * libp2p's own default is 14 days, renewed automatically, for nodes whose
+ * addresses are found at run time.
+ */
+export const WEBRTC_DIRECT_CERTIFICATE_DAYS = 10 * 365
+
+/**
+ * Largest message on a WebRTC-Direct data channel: 16 KiB, what go-libp2p and
+ * rust-libp2p accept and @libp2p/webrtc's own default (browsers take 256 KiB).
+ */
+export const WEBRTC_MAX_MESSAGE_BYTES = 16 * 1024
+
+/**
+ * Bytes queued on one data channel before the relay stops writing to it and pauses
+ * the circuit feeding it: the same 256 KiB as a Yamux stream's window, so a circuit
+ * holds as much toward a WebRTC-Direct peer as toward a WebSocket one.
+ * @libp2p/webrtc's default is 2 MiB per channel.
+ */
+export const WEBRTC_MAX_BUFFERED_BYTES = 256 * 1024
+
+/**
+ * Data channels a WebRTC-Direct peer may open before its connection is upgraded
+ * (buffered by @libp2p/webrtc until the muxer adopts them). A peer opens identify,
+ * ping, a reservation and a token exchange at once; @libp2p/webrtc allows 10, and
+ * each may buffer at most one 16 KiB message.
+ */
+export const WEBRTC_MAX_EARLY_STREAMS = 10
+
 // ---- Tokens: who may reserve and relay (guard/tokens.ts, serve/auth-server.ts) ----
 
 /**

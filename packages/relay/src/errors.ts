@@ -4,7 +4,7 @@
  * bundle holds two copies of this package.
  */
 
-export type RelayErrorCode = 'CONFIG_INVALID' | 'KEY_FILE_INVALID' | 'AUTH_KEY_INVALID' | 'TLS_CERTIFICATE_INVALID'
+export type RelayErrorCode = 'CONFIG_INVALID' | 'KEY_FILE_INVALID' | 'AUTH_KEY_INVALID' | 'TLS_CERTIFICATE_INVALID' | 'WEBRTC_CERTIFICATE_INVALID'
 
 export class RelayError extends Error {
   readonly code: RelayErrorCode
@@ -51,10 +51,22 @@ export class TlsCertificateError extends RelayError {
   }
 }
 
+/**
+ * The WebRTC-Direct certificate file beside the key file cannot be read or created,
+ * or does not hold a matching ECDSA P-256 key and certificate. It is never
+ * overwritten: a new certificate would change the relay's certhash.
+ */
+export class WebRtcCertificateError extends RelayError {
+  constructor (message: string, options?: ErrorOptions) {
+    super('WEBRTC_CERTIFICATE_INVALID', message, options)
+    this.name = 'WebRtcCertificateError'
+  }
+}
+
 export function isRelayError (err: unknown, code?: RelayErrorCode): err is RelayError {
   if (typeof err !== 'object' || err === null || !('code' in err)) {
     return false
   }
-  const known: readonly unknown[] = ['CONFIG_INVALID', 'KEY_FILE_INVALID', 'AUTH_KEY_INVALID', 'TLS_CERTIFICATE_INVALID'] satisfies RelayErrorCode[]
+  const known: readonly unknown[] = ['CONFIG_INVALID', 'KEY_FILE_INVALID', 'AUTH_KEY_INVALID', 'TLS_CERTIFICATE_INVALID', 'WEBRTC_CERTIFICATE_INVALID'] satisfies RelayErrorCode[]
   return known.includes(err.code) && (code === undefined || err.code === code)
 }

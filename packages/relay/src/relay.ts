@@ -1,5 +1,6 @@
 /**
- * A libp2p node that does one job: serve Circuit Relay v2 over WebSockets, so
+ * A libp2p node that does one job: serve Circuit Relay v2 over WebSockets (and
+ * WebRTC-Direct when asked), so
  * browser peers can always reach each other through it, and keep serving while
  * someone attacks it. The parts follow a client's bytes in: `listen/` accepts
  * sockets, `guard/` decides what each source may hold and when it must go,
@@ -9,11 +10,12 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
-import { createLibp2p } from 'libp2p'
+import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import {
   AUTH_STREAMS_PER_CONNECTION, AUTH_TIMEOUT_MS, MAX_AUTH_MESSAGE_BYTES, CIRCUIT_WINDOW_BYTES, HOP_TIMEOUT_MS, LIBP2P_CAP_HEADROOM, LOG_NAMESPACE, MAX_HOP_MESSAGE_BYTES,
   MAX_HTTP_HEADER_BYTES, MAX_SOCKET_BUFFERED_BYTES, MAX_WS_MESSAGE_BYTES, STREAMS_PER_CONNECTION_HEADROOM,
-  PING_STREAMS_PER_CONNECTION, SWEEP_INTERVAL_MS, TCP_KEEPALIVE_IDLE_MS, TLS_RELOAD_DEBOUNCE_MS
+  PING_STREAMS_PER_CONNECTION, SWEEP_INTERVAL_MS, TCP_KEEPALIVE_IDLE_MS, TLS_RELOAD_DEBOUNCE_MS,
+  WEBRTC_DIRECT_CERTIFICATE_SUFFIX, WEBRTC_MAX_BUFFERED_BYTES, WEBRTC_MAX_EARLY_STREAMS, WEBRTC_MAX_MESSAGE_BYTES
 } from './constants.js'
 import { checkTlsFiles } from './config.js'
 import { ConfigError } from './errors.js'
@@ -23,6 +25,8 @@ import { IdleReaper } from './guard/idle-reaper.js'
 import { loadOrCreateKey } from './key.js'
 import { relayWebSockets, wsListenAddress } from './listen/websocket-listener.js'
 import { TlsCertificates, type CertificateInfo, type TlsEvents } from './listen/tls-certificates.js'
+import { loadOrCreateWebRtcCertificate, type LoadedWebRtcCertificate } from './listen/webrtc-direct-certificate.js'
+import { relayWebRTCDirect, webrtcDirectListenAddress, withCerthash } from './listen/webrtc-direct-listener.js'
 import { TypedEventEmitter, type TypedEventTarget } from 'main-event'
 import { AUTH_PROTOCOL, AuthServer } from './serve/auth-server.js'
 import { HOP_PROTOCOL, HopServer } from './serve/hop-server.js'
@@ -52,14 +56,29 @@ export interface RelayStats {
   counters: Partial<Record<CounterName, number>>
 }
 
+/** The WebRTC-Direct listener's certificate (never its key). */
+export interface WebRtcDirectInfo {
+  /** `<keyFile>.webrtc-direct.pem`: back it up with the key file. */
+  certificateFile: string
+  /** The `/certhash/` of the relay's WebRTC-Direct addresses; stable while the file is kept. */
+  certhash: string
+  /** True when this start created the certificate file. */
+  created: boolean
+  validTo: Date
+}
+
 export interface Relay {
   /** The relay's peer ID, stable as long as the key file is kept. */
   peerId: string
   /**
-   * Full multiaddrs peers dial, `/ip4/H/tcp/N/ws/p2p/<peerId>`, with the real port
-   * when port 0 was asked for; the announce addresses instead when any were given.
+   * Full multiaddrs peers dial, `/ip4/H/tcp/N/ws/p2p/<peerId>` (and, with
+   * `webrtcDirectPort`, `/ip4/H/udp/N/webrtc-direct/certhash/<hash>/p2p/<peerId>`),
+   * with the real ports when 0 was asked for; the announce addresses instead when any
+   * were given, a `/webrtc-direct` one with the relay's `/certhash/` added.
    */
   multiaddrs: string[]
+  /** The WebRTC-Direct certificate; undefined without `webrtcDirectPort`. */
+  webrtcDirect: WebRtcDirectInfo | undefined
   /** True when this start created the key file. */
   keyCreated: boolean
   /** `http://HOST:PORT` of `/metrics` and `/healthz` with `--metrics`, with the real port. */
@@ -98,7 +117,8 @@ export interface Relay {
 
 /**
  * @throws KeyFileError (code `KEY_FILE_INVALID`) when the key file cannot be read,
- * created or parsed; AuthKeyError (code `AUTH_KEY_INVALID`) for an auth public key file;
+ * created or parsed; WebRtcCertificateError (code `WEBRTC_CERTIFICATE_INVALID`)
+ * likewise for the WebRTC-Direct certificate file; AuthKeyError (code `AUTH_KEY_INVALID`) for an auth public key file;
  * ConfigError (code `CONFIG_INVALID`) for `tlsCert` without `tlsKey` or the reverse;
  * TlsCertificateError (code `TLS_CERTIFICATE_INVALID`) when they do not load; errors
  * from libp2p (such as the port being taken) pass through
@@ -106,6 +126,8 @@ export interface Relay {
 export async function createRelay (config: RelayConfig): Promise<Relay> {
   checkTlsFiles(config)
   const { privateKey, created } = await loadOrCreateKey(config.keyFile)
+  const webrtcCertificateFile = `${config.keyFile}${WEBRTC_DIRECT_CERTIFICATE_SUFFIX}`
+  const webrtc = config.webrtcDirectPort === undefined ? undefined : await loadOrCreateWebRtcCertificate(webrtcCertificateFile)
   let allowed = config.allowPeersFile === undefined ? undefined : await loadAllowlist(config.allowPeersFile)
   const verifier = config.authPublicKeyFiles.length === 0
     ? undefined
@@ -135,22 +157,22 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
         log: relayLogger({ format: config.logFormat }).forComponent(`${LOG_NAMESPACE}:tls`)
       })
     }
-    return await startNode(certificates)
+    return await startNode(certificates, webrtc)
   } catch (err: unknown) {
     certificates?.close()
     await metricsServer?.close()
     throw err
   }
 
-  async function startNode (certificates: TlsCertificates | undefined): Promise<Relay> {
-    const node = await createLibp2p({
-      privateKey,
-      logger: relayLogger({ format: config.logFormat }),
-      addresses: {
-        listen: [wsListenAddress(config.host, config.port, certificates !== undefined).toString()],
-        announce: config.announce
-      },
-      transports: [relayWebSockets({
+  async function startNode (certificates: TlsCertificates | undefined, webrtc: LoadedWebRtcCertificate | undefined): Promise<Relay> {
+    const streamsPerConnection = config.maxCircuitsPerPeer + STREAMS_PER_CONNECTION_HEADROOM
+    // a paused stream holds at most a window; one that nobody reads is cut off there
+    const maxReadBufferLength = CIRCUIT_WINDOW_BYTES
+    // a circuit pauses its source as soon as a send is refused, so twice the window is
+    // never reached by a well-behaved circuit
+    const maxWriteBufferLength = 2 * CIRCUIT_WINDOW_BYTES + MAX_WS_MESSAGE_BYTES
+    const listen = [wsListenAddress(config.host, config.port, certificates !== undefined).toString()]
+    const transports: NonNullable<Libp2pOptions['transports']> = [relayWebSockets({
         limits,
         counters,
         upgradeTimeoutMs: config.upgradeTimeoutMs,
@@ -160,18 +182,39 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
         maxBufferedBytes: MAX_SOCKET_BUFFERED_BYTES,
         keepAliveIdleMs: TCP_KEEPALIVE_IDLE_MS,
         tls: certificates === undefined ? undefined : { certificates, handshakeTimeoutMs: config.tlsHandshakeTimeoutMs }
-      })],
+    })]
+    if (webrtc !== undefined && config.webrtcDirectPort !== undefined) {
+      listen.push(webrtcDirectListenAddress(config.host, config.webrtcDirectPort).toString())
+      transports.push(relayWebRTCDirect({
+        certificate: webrtc.certificate,
+        limits,
+        counters,
+        handshakeTimeoutMs: config.handshakeTimeoutMs,
+        // the same stream caps as Yamux below: data channels are this transport's streams
+        maxChannelsPerConnection: streamsPerConnection,
+        maxMessageBytes: WEBRTC_MAX_MESSAGE_BYTES,
+        maxBufferedBytes: WEBRTC_MAX_BUFFERED_BYTES,
+        maxReadBufferBytes: maxReadBufferLength,
+        maxWriteBufferBytes: maxWriteBufferLength,
+        maxEarlyStreams: WEBRTC_MAX_EARLY_STREAMS
+      }))
+    }
+    const node = await createLibp2p({
+      privateKey,
+      logger: relayLogger({ format: config.logFormat }),
+      addresses: {
+        listen,
+        announce: webrtc === undefined ? config.announce : withCerthash(config.announce, webrtc.certificate.certhash)
+      },
+      transports,
       connectionEncrypters: [noise()],
       streamMuxers: [yamux({
-        maxInboundStreams: config.maxCircuitsPerPeer + STREAMS_PER_CONNECTION_HEADROOM,
+        maxInboundStreams: streamsPerConnection,
         streamOptions: {
           initialStreamWindowSize: CIRCUIT_WINDOW_BYTES,
           maxStreamWindowSize: CIRCUIT_WINDOW_BYTES,
-          // paused streams hold at most a window; one that nobody reads is cut off there
-          maxReadBufferLength: CIRCUIT_WINDOW_BYTES,
-          // a circuit pauses its source as soon as a send is refused, so twice the
-          // window is never reached by a well-behaved circuit
-          maxWriteBufferLength: 2 * CIRCUIT_WINDOW_BYTES + MAX_WS_MESSAGE_BYTES
+          maxReadBufferLength,
+          maxWriteBufferLength
         }
       })],
       connectionManager: {
@@ -260,7 +303,12 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
       ...limits.snapshot(),
       reservations: reservations.size,
       circuits: hop.circuits,
-      connectionsByTransport: countByTransport(node.getConnections().map(c => c.remoteAddr.toString()))
+      // every transport the relay listens on has a series, zero included
+      connectionsByTransport: {
+        [certificates === undefined ? 'ws' : 'wss']: 0,
+        ...(webrtc === undefined ? {} : { 'webrtc-direct': 0 }),
+        ...countByTransport(node.getConnections().map(c => c.remoteAddr.toString()))
+      }
     })
     state = 'ready'
 
@@ -268,6 +316,9 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
       peerId: node.peerId.toString(),
       multiaddrs,
       keyCreated: created,
+      webrtcDirect: webrtc === undefined
+        ? undefined
+        : { certificateFile: webrtcCertificateFile, certhash: webrtc.certificate.certhash, created: webrtc.created, validTo: webrtc.validTo },
       metricsUrl: metricsServer?.url,
       events: certificates ?? new TypedEventEmitter<RelayEvents>(),
       tlsCertificate: () => certificates?.info,

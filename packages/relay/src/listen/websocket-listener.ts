@@ -246,6 +246,9 @@ class RelayWebSocketListener extends TypedEventEmitter<ListenerEvents> implement
       state.pending = false
       this.init.limits.handshakeEnded(state.address)
       this.init.counters.increment('connections-accepted')
+      if (this.init.tls !== undefined) {
+        this.init.counters.increment('connections-accepted-wss')
+      }
     }, (err: unknown) => {
       clearTimeout(state.deadline)
       if (!state.timedOut && !signal.aborted) {

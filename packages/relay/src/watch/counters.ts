@@ -31,6 +31,9 @@ export type CounterName =
   | 'hop-malformed'
   // lifecycle
   | 'connections-accepted'
+  // subsets of connections-accepted by transport; the rest are plain WebSockets
+  | 'connections-accepted-wss'
+  | 'connections-accepted-webrtc-direct'
   | 'reservations-granted'
   // granted to a peer that already held one (a subset of reservations-granted)
   | 'reservations-renewed'

@@ -28,6 +28,18 @@ describe('relay metrics', () => {
     expect(series.get('libp2p_relaysvc_reservation_request_response_status_total')?.get(JSON.stringify({ status: 'ok' }))?.value).toBe(5)
   })
 
+  it('labels accepted connections by transport: ws, wss and webrtc-direct', () => {
+    const counters = new Counters()
+    // every accepted connection counts once in connections-accepted, and in its transport's subset
+    counters.increment('connections-accepted', 6)
+    counters.increment('connections-accepted-wss', 2)
+    counters.increment('connections-accepted-webrtc-direct', 3)
+    const accepted = counterSeries(name => counters.get(name)).get('lifeline_relay_connections_accepted_total')
+    expect(accepted?.get(JSON.stringify({ transport: 'ws' }))?.value).toBe(1)
+    expect(accepted?.get(JSON.stringify({ transport: 'wss' }))?.value).toBe(2)
+    expect(accepted?.get(JSON.stringify({ transport: 'webrtc-direct' }))?.value).toBe(3)
+  })
+
   it('exports every counter of stats() in some series', () => {
     for (const [name, contributions] of Object.entries(COUNTER_SERIES)) {
       expect(contributions.some(([, , sign]) => sign === undefined), name).toBe(true)

@@ -20,7 +20,7 @@ export interface Holdings {
   /** Connections still in their handshake. */
   pending: number
   sources: number
-  /** Established connections by transport (`ws`, ...). */
+  /** Established connections by transport (`ws`, `wss`, `webrtc-direct`). */
   connectionsByTransport: Readonly<Record<string, number>>
 }
 
@@ -139,8 +139,10 @@ export const COUNTER_SERIES: Readonly<Record<CounterName, readonly Contribution[
   'auth-refused-token-expired': [['lifeline_relay_tokens_total', { result: 'token-expired' }]],
   'auth-refused-token-other-peer': [['lifeline_relay_tokens_total', { result: 'token-other-peer' }]],
   'auth-refused-token-claims': [['lifeline_relay_tokens_total', { result: 'token-claims' }]],
-  // the relay has one listener, for WebSockets
+  // every accepted connection counts as `ws` until its transport's subset moves it
   'connections-accepted': [['lifeline_relay_connections_accepted_total', { transport: 'ws' }]],
+  'connections-accepted-wss': acceptedAs('wss'),
+  'connections-accepted-webrtc-direct': acceptedAs('webrtc-direct'),
   'reservations-granted': [
     ['libp2p_relaysvc_reservation_request_response_status_total', { status: 'ok' }],
     ['libp2p_relaysvc_reservations_total', { type: 'opened' }]
@@ -163,6 +165,13 @@ export const COUNTER_SERIES: Readonly<Record<CounterName, readonly Contribution[
   ],
   'circuits-closed': [['libp2p_relaysvc_connections_total', { type: 'closed' }]],
   'circuit-bytes': [['libp2p_relaysvc_data_transferred_bytes_total', {}]]
+}
+
+function acceptedAs (transport: string): Contribution[] {
+  return [
+    ['lifeline_relay_connections_accepted_total', { transport }],
+    ['lifeline_relay_connections_accepted_total', { transport: 'ws' }, -1]
+  ]
 }
 
 function reservationRefused (reason: string): Contribution[] {
