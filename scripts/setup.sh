@@ -2,7 +2,8 @@
 # Prepares a fresh Debian 12 machine (Node.js 20.19+ present) for the demo and the tests:
 # pnpm, the workspace's dependencies, and, with --browsers, Debian's chromium plus the
 # tools the tests use (iproute2, nftables; conntrack and coturn for the NAT lab; openssl
-# for the relay's test CA; systemd-analyze to check the relay's unit). Safe to run again: each step is skipped when already done. Sourced by
+# for the test CAs; certutil for Chromium to trust one; systemd-analyze to check the
+# relay's unit). Safe to run again: each step is skipped when already done. Sourced by
 # scripts/demo.sh and scripts/test.sh.
 set -euo pipefail
 
@@ -32,6 +33,8 @@ if [ "${1:-}" = "--browsers" ]; then
   command -v turnserver >/dev/null || missing+=(coturn)
   # the relay's TLS tests make a test CA with it; systemd-analyze checks the relay's unit
   command -v openssl >/dev/null || missing+=(openssl)
+  # certutil: the https e2e test trusts its test CA in Chromium's NSS database
+  command -v certutil >/dev/null || missing+=(libnss3-tools)
   command -v systemd-analyze >/dev/null || missing+=(systemd)
   if [ "${#missing[@]}" -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"

@@ -13,11 +13,13 @@ export interface ExecOptions {
   input?: string
   /** Resolve with the output even when the command exits non-zero. */
   allowFailure?: boolean
+  /** Working directory; the runner's when absent. */
+  cwd?: string
 }
 
 /** Run a command to completion; rejects with its stderr unless `allowFailure`. */
 export async function exec (command: string, args: string[], options: ExecOptions = {}): Promise<string> {
-  const child = spawn(command, args, { stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
+  const child = spawn(command, args, { cwd: options.cwd, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })

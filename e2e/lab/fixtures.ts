@@ -5,14 +5,17 @@
  * browser consoles and the relays' output are attached to failed tests.
  *
  * Options (`test.use`): `relayCount` starts that many relays in namespace A (ports
- * 4001, 4002, ..., each with its own key file; `relay` is the first), and `sdkDebug`
+ * 4001, 4002, ..., each with its own key file; `relay` is the first), `sdkDebug`
  * turns on the SDK's logs in both pages (`localStorage.debug`), which then appear in
- * the attached browser consoles.
+ * the attached browser consoles, and `https` serves the page over HTTPS and makes the
+ * relays serve WSS (TCP 443) and WebRTC-Direct (UDP 4443), with certificates from a CA
+ * made for the test that both browsers trust (test-ca.ts).
  *
  * `cpuHogs.start()` starts a process spinning one core; every hog a test started is
  * killed when the test ends, whatever its outcome.
  */
 import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { test as base } from '@playwright/test'
 import type { Browser, TestInfo } from '@playwright/test'
 import { CpuHog } from './cpu-hog.js'
@@ -21,6 +24,7 @@ import { createLab } from './netns.js'
 import type { Lab } from './netns.js'
 import { RestartableRelay } from './relays.js'
 import { launchBrowserIn, startSite } from './services.js'
+import { createTestCa, type TestCa } from './test-ca.js'
 import type { RelayHandle } from './services.js'
 
 export { expect } from '@playwright/test'
@@ -30,6 +34,8 @@ interface LabOptions {
   relayCount: number
   /** `localStorage.debug` in both pages before the harness loads, e.g. 'lifeline:*'; none when empty. */
   sdkDebug: string
+  /** Page over HTTPS, relays over WSS and WebRTC-Direct, all trusted through a test CA. */
+  https: boolean
 }
 
 /** Starts CPU hogs for one test; the fixture kills them all at its end. */
@@ -39,6 +45,8 @@ interface CpuHogs {
 
 interface LabFixtures {
   lab: Lab
+  /** The test's CA with `https`; undefined without. */
+  testCa: TestCa | undefined
   cpuHogs: CpuHogs
   /** The first relay (`relays[0]`). */
   relay: RelayHandle
@@ -56,12 +64,12 @@ function failed (testInfo: TestInfo): boolean {
   return testInfo.status !== testInfo.expectedStatus
 }
 
-async function harnessIn (lab: Lab, ns: string, name: string, site: string, sdkDebug: string, testInfo: TestInfo,
+async function harnessIn (lab: Lab, ns: string, name: string, site: string, sdkDebug: string, home: string | undefined, testInfo: TestInfo,
   use: (page: HarnessPage) => Promise<void>): Promise<void> {
   let browser: Browser | undefined
   const log: string[] = []
   try {
-    browser = await launchBrowserIn(lab, ns)
+    browser = await launchBrowserIn(lab, ns, home)
     const context = await browser.newContext()
     if (sdkDebug !== '') {
       // Before any script of the page: the logger reads the setting when its module loads.
@@ -87,6 +95,7 @@ async function harnessIn (lab: Lab, ns: string, name: string, site: string, sdkD
 export const test = base.extend<LabFixtures & LabOptions>({
   relayCount: [1, { option: true }],
   sdkDebug: ['', { option: true }],
+  https: [false, { option: true }],
 
   // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring pattern
   lab: async ({}, use) => {
@@ -96,6 +105,10 @@ export const test = base.extend<LabFixtures & LabOptions>({
     } finally {
       await lab.teardown()
     }
+  },
+
+  testCa: async ({ lab, https }, use) => {
+    await use(https ? await createTestCa(join(lab.dir, 'ca')) : undefined)
   },
 
   // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring pattern
@@ -114,11 +127,12 @@ export const test = base.extend<LabFixtures & LabOptions>({
     }
   },
 
-  relays: async ({ lab, relayCount }, use, testInfo) => {
+  relays: async ({ lab, relayCount, testCa }, use, testInfo) => {
     const relays: RestartableRelay[] = []
     try {
+      const tls = await testCa?.issue('relay', lab.ipA)
       for (let index = 1; index <= relayCount; index++) {
-        relays.push(await RestartableRelay.start(lab, index))
+        relays.push(await RestartableRelay.start(lab, index, tls))
       }
       await use(relays)
     } finally {
@@ -139,15 +153,15 @@ export const test = base.extend<LabFixtures & LabOptions>({
     await use(first)
   },
 
-  site: async ({ lab }, use) => {
-    await use(await startSite(lab))
+  site: async ({ lab, testCa }, use) => {
+    await use(await startSite(lab, undefined, await testCa?.issue('site', lab.ipA)))
   },
 
-  a: async ({ lab, site, sdkDebug }, use, testInfo) => {
-    await harnessIn(lab, lab.nsA, 'A', site, sdkDebug, testInfo, use)
+  a: async ({ lab, site, sdkDebug, testCa }, use, testInfo) => {
+    await harnessIn(lab, lab.nsA, 'A', site, sdkDebug, testCa?.home, testInfo, use)
   },
 
-  b: async ({ lab, site, sdkDebug }, use, testInfo) => {
-    await harnessIn(lab, lab.nsB, 'B', site, sdkDebug, testInfo, use)
+  b: async ({ lab, site, sdkDebug, testCa }, use, testInfo) => {
+    await harnessIn(lab, lab.nsB, 'B', site, sdkDebug, testCa?.home, testInfo, use)
   }
 })

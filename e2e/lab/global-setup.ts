@@ -12,6 +12,9 @@ export default async function globalSetup (): Promise<void> {
   }
   await exec('ip', ['-V'])
   await exec('nft', ['--version'])
+  // the https tests make a test CA and have Chromium trust it (lab/test-ca.ts)
+  await exec('openssl', ['version'])
+  await exec('certutil', ['-H'], { allowFailure: true })
   await access(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', constants.X_OK)
   await removeStaleNamespaces(NAMESPACE_PATTERN)
 }

@@ -6,37 +6,44 @@
 import { join } from 'node:path'
 import type { LabProcess } from './exec.js'
 import type { Lab } from './netns.js'
-import { RELAY_PORT, startRelay } from './services.js'
-import type { RelayHandle } from './services.js'
+import { RELAY_PORT, TLS_RELAY_PORT, WEBRTC_DIRECT_PORT, startRelay } from './services.js'
+import type { RelayHandle, TlsFiles } from './services.js'
 
 export class RestartableRelay implements RelayHandle {
   readonly multiaddr: string
+  readonly multiaddrs: string[]
   /** 1 for the first relay of a lab, 2 for the second... */
   readonly index: number
   /** Its TCP port in namespace A; the same after a restart. */
   readonly port: number
   private readonly lab: Lab
   private readonly keyFile: string
+  private readonly args: string[]
   private readonly generations: LabProcess[]
 
-  private constructor (lab: Lab, index: number, port: number, keyFile: string, first: RelayHandle) {
+  private constructor (lab: Lab, index: number, port: number, keyFile: string, args: string[], first: RelayHandle) {
     this.lab = lab
     this.index = index
     this.port = port
     this.keyFile = keyFile
+    this.args = args
     this.multiaddr = first.multiaddr
+    this.multiaddrs = first.multiaddrs
     this.generations = [first.process]
   }
 
   /**
    * Start relay number `index` (from 1) in namespace A. The first keeps the fixed port
-   * and key file of the single-relay lab, so existing tests see no difference.
+   * and key file of the single-relay lab, so existing tests see no difference. With
+   * `tls` it serves WSS on TCP 443 and WebRTC-Direct on UDP 4443 (444 and 4444 for
+   * the second...).
    */
-  static async start (lab: Lab, index: number): Promise<RestartableRelay> {
-    const port = RELAY_PORT + index - 1
+  static async start (lab: Lab, index: number, tls?: TlsFiles): Promise<RestartableRelay> {
+    const port = (tls === undefined ? RELAY_PORT : TLS_RELAY_PORT) + index - 1
     const keyFile = join(lab.dir, index === 1 ? 'relay.key' : `relay-${index}.key`)
-    const handle = await startRelay(lab, { port, keyFile, name: RestartableRelay.nameOf(index, 1) })
-    return new RestartableRelay(lab, index, port, keyFile, handle)
+    const args = tls === undefined ? [] : ['--tls-cert', tls.cert, '--tls-key', tls.key, '--webrtc-direct', String(WEBRTC_DIRECT_PORT + index - 1)]
+    const handle = await startRelay(lab, { port, keyFile, args, name: RestartableRelay.nameOf(index, 1) })
+    return new RestartableRelay(lab, index, port, keyFile, args, handle)
   }
 
   private static nameOf (index: number, generation: number): string {
@@ -75,11 +82,12 @@ export class RestartableRelay implements RelayHandle {
     const handle = await startRelay(this.lab, {
       port: this.port,
       keyFile: this.keyFile,
+      args: this.args,
       name: RestartableRelay.nameOf(this.index, this.generations.length + 1)
     })
     this.generations.push(handle.process)
-    if (handle.multiaddr !== this.multiaddr) {
-      throw new Error(`relay ${this.index} came back as ${handle.multiaddr}, not ${this.multiaddr}`)
+    if (handle.multiaddrs.join(' ') !== this.multiaddrs.join(' ')) {
+      throw new Error(`relay ${this.index} came back as ${handle.multiaddrs.join(' ')}, not ${this.multiaddrs.join(' ')}`)
     }
   }
 

@@ -37,6 +37,15 @@ const STATIC_SERVER = join(E2E_DIR, 'lab', 'static-server.mjs')
 
 export const RELAY_PORT = 4001
 export const SITE_PORT = 8080
+export const HTTPS_SITE_PORT = 8443
+/** A relay serving TLS listens where a production one does: WSS on TCP 443 ... */
+export const TLS_RELAY_PORT = 443
+/**
+ * ... and WebRTC-Direct on a UDP port of 1024 or above: Chromium sends no WebRTC
+ * traffic to a lower remote port (a page never reached a relay on UDP 443; see the
+ * relay's BROWSER_MIN_WEBRTC_PORT).
+ */
+export const WEBRTC_DIRECT_PORT = 4443
 
 /** Startup of a Node process inside a namespace, including a cold module cache. */
 export const PROCESS_READY_TIMEOUT_MS = 20_000
@@ -57,9 +66,20 @@ export const CHROMIUM_FLAGS = [
 ]
 
 export interface RelayHandle {
-  /** The relay's `/ip4/<ip>/tcp/<port>/ws/p2p/<id>` address as it printed it. */
+  /**
+   * The relay's WebSocket address as it printed it: `/ip4/<ip>/tcp/<port>/ws/p2p/<id>`,
+   * or `.../tls/ws/p2p/<id>` when it serves TLS.
+   */
   readonly multiaddr: string
+  /** Every address it printed (WebRTC-Direct too, when it listens for it). */
+  readonly multiaddrs: string[]
   readonly process: LabProcess
+}
+
+/** A certificate and its key, as files. */
+export interface TlsFiles {
+  cert: string
+  key: string
 }
 
 export async function requireFile (path: string, hint: string): Promise<void> {
@@ -73,28 +93,37 @@ export async function requireFile (path: string, hint: string): Promise<void> {
 /** The part of a lab the services need: a way to run processes and Chromium in a namespace. */
 type Host = Pick<NamespaceGroup, 'spawnIn' | 'chromiumIn'>
 
-/** Start the relay CLI in `ns`, listening on `ip:port`, and wait for its ws multiaddr. */
-export async function spawnRelay (host: Host, ns: string, ip: string, port: number, keyFile: string, name = 'relay'): Promise<RelayHandle> {
+/**
+ * Start the relay CLI in `ns`, listening on `ip:port` with `extraArgs` (e.g. TLS or
+ * WebRTC-Direct flags), and wait for its WebSocket multiaddr. It prints all of its
+ * addresses at once, so every one is in by then.
+ */
+export async function spawnRelay (host: Host, ns: string, ip: string, port: number, keyFile: string, name = 'relay', extraArgs: string[] = []): Promise<RelayHandle> {
   await requireFile(RELAY_CLI, 'build it with `pnpm -r --filter "./packages/*" run build`')
-  const child = host.spawnIn(ns, name, process.execPath, [RELAY_CLI, '--host', ip, '--port', String(port), '--key', keyFile])
-  const line = await child.waitForLine(/^\/ip4\/\S+\/tcp\/\d+\/ws\/p2p\/\S+$/, PROCESS_READY_TIMEOUT_MS)
-  return { multiaddr: line.trim(), process: child }
+  const child = host.spawnIn(ns, name, process.execPath, [RELAY_CLI, '--host', ip, '--port', String(port), '--key', keyFile, ...extraArgs])
+  const line = await child.waitForLine(/^\/ip4\/\S+\/tcp\/\d+\/(tls\/)?ws\/p2p\/\S+$/, PROCESS_READY_TIMEOUT_MS)
+  const multiaddrs = child.lines().map((l) => l.trim()).filter((l) => l.startsWith('/'))
+  return { multiaddr: line.trim(), multiaddrs, process: child }
 }
 
-/** Serve `root` from `ns` on `ip:port`; resolves to the base URL browsers load. */
-export async function serveSite (host: Host, ns: string, ip: string, port: number, root: string = HARNESS_DIR): Promise<string> {
+/** Serve `root` from `ns` on `ip:port`, over HTTPS with `tls`; resolves to the base URL browsers load. */
+export async function serveSite (host: Host, ns: string, ip: string, port: number, root: string = HARNESS_DIR, tls?: TlsFiles): Promise<string> {
   await requireFile(join(root, 'index.html'), 'build the harness with `pnpm --filter @lifeline/e2e build`')
-  const child = host.spawnIn(ns, 'site', process.execPath, [STATIC_SERVER, root, ip, String(port)])
+  const child = host.spawnIn(ns, 'site', process.execPath, [STATIC_SERVER, root, ip, String(port), ...(tls === undefined ? [] : [tls.cert, tls.key])])
   await child.waitForLine(/^listening /, PROCESS_READY_TIMEOUT_MS)
-  return `http://${ip}:${port}/`
+  return `${tls === undefined ? 'http' : 'https'}://${ip}:${port}/`
 }
 
-/** Launch a headless Chromium whose network is namespace `ns`. */
-export async function launchChromium (host: Host, ns: string): Promise<Browser> {
+/**
+ * Launch a headless Chromium whose network is namespace `ns`; with `home`, that is its
+ * HOME (a profile whose NSS database trusts a test CA, see test-ca.ts).
+ */
+export async function launchChromium (host: Host, ns: string, home?: string): Promise<Browser> {
   return chromium.launch({
     executablePath: await host.chromiumIn(ns),
     args: CHROMIUM_FLAGS,
-    headless: true
+    headless: true,
+    ...(home === undefined ? {} : { env: { ...process.env, HOME: home } })
   })
 }
 
@@ -105,19 +134,21 @@ export interface RelayOptions {
   keyFile?: string
   /** Label of the process in failure reports; 'relay' when absent. */
   name?: string
+  /** More flags for the relay CLI. */
+  args?: string[]
 }
 
 /** Start the relay CLI inside namespace A and wait for its ws multiaddr. */
 export async function startRelay (lab: Lab, options: RelayOptions = {}): Promise<RelayHandle> {
-  return spawnRelay(lab, lab.nsA, lab.ipA, options.port ?? RELAY_PORT, options.keyFile ?? join(lab.dir, 'relay.key'), options.name)
+  return spawnRelay(lab, lab.nsA, lab.ipA, options.port ?? RELAY_PORT, options.keyFile ?? join(lab.dir, 'relay.key'), options.name, options.args)
 }
 
-/** Serve `root` from namespace A; resolves to the base URL both browsers load. */
-export async function startSite (lab: Lab, root: string = HARNESS_DIR): Promise<string> {
-  return serveSite(lab, lab.nsA, lab.ipA, SITE_PORT, root)
+/** Serve `root` from namespace A (over HTTPS with `tls`); resolves to the base URL both browsers load. */
+export async function startSite (lab: Lab, root: string = HARNESS_DIR, tls?: TlsFiles): Promise<string> {
+  return serveSite(lab, lab.nsA, lab.ipA, tls === undefined ? SITE_PORT : HTTPS_SITE_PORT, root, tls)
 }
 
-/** Launch a headless Chromium whose network is namespace `ns`. */
-export async function launchBrowserIn (lab: Lab, ns: string): Promise<Browser> {
-  return launchChromium(lab, ns)
+/** Launch a headless Chromium whose network is namespace `ns` (HOME `home`, when given). */
+export async function launchBrowserIn (lab: Lab, ns: string, home?: string): Promise<Browser> {
+  return launchChromium(lab, ns, home)
 }

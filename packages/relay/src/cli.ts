@@ -7,7 +7,7 @@
  */
 import './node-compat.js'
 import { parseCommandLine, USAGE } from './config.js'
-import { SHUTDOWN_TIMEOUT_MS } from './constants.js'
+import { BROWSER_MIN_WEBRTC_PORT, SHUTDOWN_TIMEOUT_MS } from './constants.js'
 import { isRelayError } from './errors.js'
 import { createRelay } from './relay.js'
 import { formatLine, type LogFormat, type LogLevel } from './watch/logger.js'
@@ -92,6 +92,9 @@ async function run (config: RelayConfig): Promise<void> {
   }
   if (relay.webrtcDirect?.created === true) {
     say(`created a new WebRTC-Direct certificate in ${relay.webrtcDirect.certificateFile}, certhash ${relay.webrtcDirect.certhash}; back it up with the key file`)
+  }
+  if (config.webrtcDirectPort !== undefined && config.webrtcDirectPort > 0 && config.webrtcDirectPort < BROWSER_MIN_WEBRTC_PORT) {
+    say(`WebRTC-Direct on UDP ${config.webrtcDirectPort}: Chromium sends no WebRTC traffic to a port below ${BROWSER_MIN_WEBRTC_PORT}, so browsers cannot use this address; Node peers can`, 'warn')
   }
   const certificate = relay.tlsCertificate()
   if (certificate !== undefined) {

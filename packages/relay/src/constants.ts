@@ -236,6 +236,15 @@ export const PING_STREAMS_PER_CONNECTION = 4
  * `<keyFile>` plus this suffix: both make up the relay's identity and are backed up
  * together.
  */
+/**
+ * Chromium pairs no ICE candidate with a remote port below this (WebRTC's defence
+ * against cross-protocol attacks on well-known ports): measured in the e2e lab, a
+ * page never sent a STUN request to a relay's WebRTC-Direct listener on UDP 443,
+ * and reserved at once over the same relay on UDP 9443. The CLI warns about a lower
+ * `--webrtc-direct` port.
+ */
+export const BROWSER_MIN_WEBRTC_PORT = 1024
+
 export const WEBRTC_DIRECT_CERTIFICATE_SUFFIX = '.webrtc-direct.pem'
 
 /**

@@ -119,10 +119,10 @@ describe('WebRTC-Direct listener', () => {
   it('adds its certhash to an announced /webrtc-direct address that has none', async () => {
     const relay = await bed.startRelay({
       webrtcDirectPort: 0,
-      announce: ['/dns4/relay.example.com/udp/443/webrtc-direct', '/dns4/relay.example.com/tcp/443/wss']
+      announce: ['/dns4/relay.example.com/udp/4001/webrtc-direct', '/dns4/relay.example.com/tcp/443/wss']
     })
     const certhash = relay.webrtcDirect?.certhash ?? ''
-    expect(relay.multiaddrs).toContain(`/dns4/relay.example.com/udp/443/webrtc-direct/certhash/${certhash}/p2p/${relay.peerId}`)
+    expect(relay.multiaddrs).toContain(`/dns4/relay.example.com/udp/4001/webrtc-direct/certhash/${certhash}/p2p/${relay.peerId}`)
     expect(relay.multiaddrs).toContain(`/dns4/relay.example.com/tcp/443/wss/p2p/${relay.peerId}`)
   })
 

@@ -254,7 +254,7 @@ export function webrtcDirectListenAddress (host: string, port: number): Multiadd
 
 /**
  * An announced WebRTC-Direct address without `/certhash/` gets the relay's, so an
- * operator can announce `/dns4/relay.example.com/udp/443/webrtc-direct`; other
+ * operator can announce `/dns4/relay.example.com/udp/4001/webrtc-direct`; other
  * addresses stay as they are.
  */
 export function withCerthash (announce: readonly string[], certhash: string): string[] {

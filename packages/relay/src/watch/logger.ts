@@ -18,7 +18,7 @@ export type LogFormat = 'text' | 'json'
 export const LOG_FORMATS: readonly LogFormat[] = ['text', 'json']
 
 /** `log()` is info, `log.error()` error, `log.trace()` trace, as libp2p uses them. */
-export type LogLevel = 'info' | 'error' | 'trace'
+export type LogLevel = 'info' | 'warn' | 'error' | 'trace'
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
