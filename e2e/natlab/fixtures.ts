@@ -5,9 +5,11 @@
  * harness loaded. Browsers are closed after each test; consoles, the relay's output and
  * both routers' rules and conntrack tables are attached to failed tests.
  */
+import { join } from 'node:path'
 import { test as base } from '@playwright/test'
 import type { Browser, Page, TestInfo } from '@playwright/test'
 import { HarnessPage } from '../lab/harness-client.js'
+import { createTestCa } from '../lab/test-ca.js'
 import type { NatMode } from './nat-rules.js'
 import { launchBrowserBehind, startRelay, startSite, startStun, STUN_PORT } from './services.js'
 import type { RelayHandle } from './services.js'
@@ -23,6 +25,8 @@ export interface NatLabServices {
   site: string
   /** `stun:198.51.100.10:3478` */
   stunUrl: string
+  /** Chromium's HOME: its NSS database trusts the CA that signed the relay's certificate. */
+  home: string
 }
 
 export interface BrowserSide {
@@ -56,23 +60,24 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     const lab = await createNatLab()
     try {
       await startStun(lab)
-      const relay = await startRelay(lab)
+      const ca = await createTestCa(join(lab.dir, 'ca'))
+      const relay = await startRelay(lab, await ca.issue('relay', lab.relayIp))
       const site = await startSite(lab)
-      await use({ lab, relay, site, stunUrl: `stun:${lab.relayIp}:${STUN_PORT}` })
+      await use({ lab, relay, site, stunUrl: `stun:${lab.relayIp}:${STUN_PORT}`, home: ca.home })
     } finally {
       await lab.teardown()
     }
   }, { scope: 'worker' }],
 
   behindNats: async ({ natlab }, use, testInfo) => {
-    const { lab, site } = natlab
+    const { lab, site, home } = natlab
     const browsers: Browser[] = []
     const logs: string[] = []
     try {
       await use(async (modeA, modeB) => {
         await Promise.all([lab.setNat('A', modeA), lab.setNat('B', modeB)])
         const open = async (side: Side): Promise<BrowserSide> => {
-          const browser = await launchBrowserBehind(lab, side)
+          const browser = await launchBrowserBehind(lab, side, home)
           browsers.push(browser)
           const context = await browser.newContext()
           const newPage = async (): Promise<Page> => {

@@ -14,7 +14,7 @@ export default async function globalSetup (): Promise<void> {
   }
   await exec('ip', ['-V'])
   await exec('nft', ['--version'])
-  for (const [command, pkg] of [['conntrack', 'conntrack'], ['turnserver', 'coturn']] as const) {
+  for (const [command, pkg] of [['conntrack', 'conntrack'], ['turnserver', 'coturn'], ['openssl', 'openssl'], ['certutil', 'libnss3-tools']] as const) {
     if (!await haveCommand(command)) {
       throw new Error(`${command} is missing: apt-get install -y ${pkg} (scripts/setup.sh --browsers does)`)
     }

@@ -12,7 +12,7 @@ import type { BrowserSide, NatLabServices } from './fixtures.js'
 import { expect, test } from './fixtures.js'
 import { plainWebRtc } from './plain-webrtc.js'
 import { CELLS, cellName, recordCell } from './report.js'
-import type { ControlMeasurement, SdkMeasurement } from './report.js'
+import type { Cell, ControlMeasurement, SdkMeasurement } from './report.js'
 import { expectHolds, expectOk } from '../lab/steps.js'
 
 /**
@@ -61,10 +61,32 @@ function errorText (err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
-/** Both peers start with the lab's STUN server and wait until the relay holds their reservation. */
-async function startPeers ({ relay, stunUrl }: NatLabServices, a: BrowserSide, b: BrowserSide): Promise<void> {
-  const options = { relays: [relay.multiaddr], iceServers: [{ urls: stunUrl }] }
+/** The relay's address for `transport`, as it printed it. */
+function relayAddress ({ relay }: NatLabServices, transport: 'wss' | 'webrtc-direct'): string {
+  const pattern = transport === 'wss' ? /\/tcp\/443\/tls\/ws\/p2p\// : /\/udp\/\d+\/webrtc-direct\/certhash\//
+  const address = relay.multiaddrs.find((ma) => pattern.test(ma))
+  if (address === undefined) {
+    throw new Error(`the relay printed no ${transport} address: ${relay.multiaddrs.join(' ')}`)
+  }
+  return address
+}
+
+/**
+ * Both peers start with the lab's STUN server and wait until the relay holds their
+ * reservation: over either of its transports, or WebRTC-Direct only (see Cell.relayVia).
+ */
+async function startPeers (natlab: NatLabServices, cell: Cell, a: BrowserSide, b: BrowserSide): Promise<void> {
+  const direct = relayAddress(natlab, 'webrtc-direct')
+  const relays = cell.relayVia === 'webrtc-direct' ? [direct] : [direct, relayAddress(natlab, 'wss')]
+  const options = { relays, iceServers: [{ urls: natlab.stunUrl }] }
   await Promise.all([a.harness.startWith(options), b.harness.startWith(options)])
+}
+
+/** `A wss, B webrtc-direct`: the transport each side holds its reserved relay on. */
+async function relayTransports (a: HarnessPage, b: HarnessPage): Promise<string> {
+  const one = async (page: HarnessPage): Promise<string> =>
+    `${page.name} ${(await page.status()).relays.filter((r) => r.state === 'reserved').map((r) => r.transport ?? '?').join('+')}`
+  return `${await one(a)}, ${await one(b)}`
 }
 
 for (const cell of CELLS) {
@@ -106,7 +128,9 @@ for (const cell of CELLS) {
         const A: HarnessPage = a.harness
         const B: HarnessPage = b.harness
         pathAtEnd = async () => A.path(B.peerId)
-        await startPeers(natlab, a, b)
+        await startPeers(natlab, cell, a, b)
+        measured.relayTransports = await relayTransports(A, B)
+        expect(measured.relayTransports, 'the transport each side holds the relay on').toBe(`A ${cell.relayVia}, B ${cell.relayVia}`)
 
         const connected = await A.connectAndSend(B.peerId, 'first from A', CONNECT_TIMEOUT_MS)
         measured.connected = connected.ok
@@ -126,7 +150,9 @@ for (const cell of CELLS) {
           expectOk(await B.waitForPath(A.peerId, 'direct', DIRECT_TIMEOUT_MS), 'B sees the direct path')
           const upgrade = (await A.pathChanges(B.peerId)).find((change) => change.path === 'direct')
           measured.directMs = upgrade === undefined ? undefined : upgrade.at - connected.startedAt
-          const [pairsA, pairsB] = await Promise.all([A.selectedPairs(), B.selectedPairs()])
+          // a page holding the relay over WebRTC-Direct has a peer connection to it too
+          const betweenPeers = (pairs: CandidatePairRecord[]): CandidatePairRecord[] => pairs.filter((p) => p.remote.address !== natlab.lab.relayIp)
+          const [pairsA, pairsB] = (await Promise.all([A.selectedPairs(), B.selectedPairs()])).map(betweenPeers) as [CandidatePairRecord[], CandidatePairRecord[]]
           measured.directPair = pairsText(pairsA, pairsB)
           expectAcrossNats(natlab.lab, pairsA, pairsB)
         } else {
@@ -139,7 +165,7 @@ for (const cell of CELLS) {
           expect(await A.pathChanges(B.peerId), 'A never changed path').toEqual([])
         }
 
-        // Cross-check from outside the browsers: bytes through the relay host's TCP 443.
+        // Cross-check from outside the browsers: bytes of the relay's ports.
         await natlab.lab.resetRelayBytes()
         const sent = await A.sendPayload(B.peerId, PAYLOAD_BYTES)
         expectOk(sent, 'A sends 2 MB')

@@ -15,9 +15,9 @@ export const NAT_MODES: readonly NatMode[] = ['eim', 'fullcone', 'symmetric', 'u
 /** Table holding a router's NAT and filter rules; replaced as a whole to switch modes. */
 export const NAT_TABLE = 'natlab'
 
-/** Table and named counter on the relay host counting TCP 443 bytes, both directions. */
+/** Table and named counter on the relay host counting the relay's bytes (WSS and WebRTC-Direct), both directions. */
 export const METER_TABLE = 'natlab_meter'
-export const METER_COUNTER = 'relay_tcp443'
+export const METER_COUNTER = 'relay_bytes'
 
 /** What each mode stands for, for the report and the README. */
 export const NAT_MODE_DESCRIPTIONS: Record<NatMode, string> = {
@@ -94,8 +94,11 @@ table ip ${NAT_TABLE} {${fullCone.map}${fullCone.prerouting}
 `
 }
 
-/** Counts every byte to and from TCP port 443 on the relay host (IP headers included). */
-export function meterRuleset (): string {
+/**
+ * Counts every byte to and from the relay on its host (IP headers included): WSS on
+ * TCP `wssPort`, WebRTC-Direct on UDP `webrtcDirectPort`.
+ */
+export function meterRuleset (wssPort: number, webrtcDirectPort: number): string {
   return `table inet ${METER_TABLE}
 delete table inet ${METER_TABLE}
 table inet ${METER_TABLE} {
@@ -103,11 +106,13 @@ table inet ${METER_TABLE} {
   }
   chain input_meter {
     type filter hook input priority filter; policy accept;
-    tcp dport 443 counter name "${METER_COUNTER}"
+    tcp dport ${wssPort} counter name "${METER_COUNTER}"
+    udp dport ${webrtcDirectPort} counter name "${METER_COUNTER}"
   }
   chain output_meter {
     type filter hook output priority filter; policy accept;
-    tcp sport 443 counter name "${METER_COUNTER}"
+    tcp sport ${wssPort} counter name "${METER_COUNTER}"
+    udp sport ${webrtcDirectPort} counter name "${METER_COUNTER}"
   }
 }
 `

@@ -17,16 +17,22 @@ export interface Cell {
   b: NatMode
   /** Whether the NATs allow a direct path (what plain WebRTC and the SDK must show). */
   direct: boolean
+  /**
+   * The transport both peers must hold the relay on. `wss` cells give the peers both of
+   * the relay's addresses (the SDK prefers WSS; UDP-blocked peers have nothing else);
+   * `webrtc-direct` cells give only the WebRTC-Direct one, through the NATs.
+   */
+  relayVia: 'wss' | 'webrtc-direct'
 }
 
 /** The matrix, in report order. */
 export const CELLS: readonly Cell[] = [
-  { a: 'eim', b: 'eim', direct: true },
-  { a: 'fullcone', b: 'symmetric', direct: true },
-  { a: 'eim', b: 'symmetric', direct: false },
-  { a: 'symmetric', b: 'symmetric', direct: false },
-  { a: 'udpblock', b: 'eim', direct: false },
-  { a: 'udpblock', b: 'udpblock', direct: false }
+  { a: 'eim', b: 'eim', direct: true, relayVia: 'webrtc-direct' },
+  { a: 'fullcone', b: 'symmetric', direct: true, relayVia: 'wss' },
+  { a: 'eim', b: 'symmetric', direct: false, relayVia: 'wss' },
+  { a: 'symmetric', b: 'symmetric', direct: false, relayVia: 'webrtc-direct' },
+  { a: 'udpblock', b: 'eim', direct: false, relayVia: 'wss' },
+  { a: 'udpblock', b: 'udpblock', direct: false, relayVia: 'wss' }
 ]
 
 export function cellName (cell: Cell): string {
@@ -46,7 +52,9 @@ export interface SdkMeasurement {
   directMs?: number | undefined
   /** The direct path's ICE candidate pairs, as each side sees them. */
   directPair?: string | undefined
-  /** Bytes through the relay host's TCP 443 while A sent 2 MB to B. */
+  /** The transport each peer holds the relay on, e.g. `A wss, B wss`. */
+  relayTransports?: string | undefined
+  /** Bytes through the relay's ports (TCP 443, UDP 4443) while A sent 2 MB to B. */
   relayBytes?: number | undefined
   /** How long the link was watched staying relayed. */
   heldRelayedMs?: number | undefined
@@ -172,7 +180,7 @@ export function renderReport (store: Store, date: Date): string {
     const directNote = s?.directPair === undefined ? '' : ` (${s.directPair})`
     const attempts = s?.webrtcAttempts === undefined ? '' : `, RTCPeerConnections ${s.webrtcAttempts}`
     const held = s?.heldRelayedMs === undefined ? '' : ` (watched ${Math.round(s.heldRelayedMs / 1000)} s${attempts})`
-    return `| ${cell.a} / ${cell.b} | ${cell.direct ? 'direct' : 'relayed'} | ${connectedText(s)} | ` +
+    return `| ${cell.a} / ${cell.b} | ${cell.direct ? 'direct' : 'relayed'} | ${s?.relayTransports ?? '–'} | ${connectedText(s)} | ` +
       `${path}${held} | ${ms(s?.firstMessageMs)} | ${ms(s?.directMs)}${directNote} | ${bytes(s?.relayBytes)} | ` +
       `${controlText(r?.control)} | ${passText(r)} |`
   })
@@ -191,17 +199,19 @@ Written by the NAT lab (\`e2e/natlab/\`, see its README) from its latest run. Do
 - SDK and relay: ${sdkState()}
 
 Browser A is behind router A (first NAT named), browser B behind router B. A calls
-\`connect(B)\` through the relay (\`ws\` on TCP 443 of 198.51.100.10); both use coturn on the
-relay host as STUN server. "First message": from \`connect()\` called in A to the message's
+\`connect(B)\` through the relay on 198.51.100.10, which serves WSS on TCP 443 and WebRTC-Direct
+on UDP 4443 ("relay via": the transport each page holds the relay on, chosen by the SDK
+from both addresses, or WebRTC-Direct where only that address was given); both use coturn
+on the relay host as STUN server. "First message": from \`connect()\` called in A to the message's
 arrival in B. "Direct": from \`connect()\` to A's \`pathchange\` to direct, with the ICE pair A
-uses. "Relay bytes": nftables counter on the relay host's TCP 443, both directions, while A
+uses. "Relay bytes": nftables counter on the relay's TCP 443 and UDP 4443, both directions, while A
 sends 2 MB to B (relayed means ~2 x 2 MB: in from A, out to B). "Plain WebRTC": two raw
 RTCPeerConnections with the same STUN server, signalled by the test, no relay fallback.
 Where the link stays relayed, the path column also gives how many RTCPeerConnections each
 page had created by the end of the watch (the SDK's direct attempts).
 
-| NAT A / NAT B | expected | connected both ways | final path | first message | time to direct | relay bytes during 2 MB | plain WebRTC (negative control) | result |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| NAT A / NAT B | expected | relay via | connected both ways | final path | first message | time to direct | relay bytes during 2 MB | plain WebRTC (negative control) | result |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 ${errors.length === 0 ? '' : `\nErrors:\n\n${errors.join('\n')}\n`}
 NAT behaviours:

@@ -1,5 +1,6 @@
 /**
- * What runs on the NAT lab's relay host: the real relay CLI on TCP 443, coturn as a
+ * What runs on the NAT lab's relay host: the real relay CLI (WSS on TCP 443, with a
+ * certificate from the lab's test CA, and WebRTC-Direct on UDP 4443), coturn as a
  * STUN server on UDP 3478 (of both its addresses, so a probe can see whether a NAT
  * maps two destinations to the same port), and the harness page on TCP 80. Ports 443
  * and 80 because the enterprise firewall lets only those out.
@@ -9,8 +10,8 @@ import { join } from 'node:path'
 import type { Browser } from '@playwright/test'
 import { exec } from '../lab/exec.js'
 import type { LabProcess } from '../lab/exec.js'
-import { HARNESS_DIR, PROCESS_READY_TIMEOUT_MS, launchChromium, serveSite, spawnRelay } from '../lab/services.js'
-import type { RelayHandle } from '../lab/services.js'
+import { HARNESS_DIR, PROCESS_READY_TIMEOUT_MS, WEBRTC_DIRECT_PORT, launchChromium, serveSite, spawnRelay } from '../lab/services.js'
+import type { RelayHandle, TlsFiles } from '../lab/services.js'
 import type { NatLab, Side } from './topology.js'
 
 export type { RelayHandle }
@@ -22,8 +23,9 @@ export const RELAY_PORT = 443
 export const SITE_PORT = 80
 export const STUN_PORT = 3478
 
-export async function startRelay (lab: NatLab): Promise<RelayHandle> {
-  return spawnRelay(lab, lab.relayNs, lab.relayIp, RELAY_PORT, join(lab.dir, 'relay.key'))
+export async function startRelay (lab: NatLab, tls: TlsFiles): Promise<RelayHandle> {
+  return spawnRelay(lab, lab.relayNs, lab.relayIp, RELAY_PORT, join(lab.dir, 'relay.key'), 'relay',
+    ['--tls-cert', tls.cert, '--tls-key', tls.key, '--webrtc-direct', String(WEBRTC_DIRECT_PORT)])
 }
 
 /**
@@ -70,9 +72,9 @@ export async function startSite (lab: NatLab): Promise<string> {
   return serveSite(lab, lab.relayNs, lab.relayIp, SITE_PORT)
 }
 
-/** A headless Chromium on `side`'s LAN host, behind its router. */
-export async function launchBrowserBehind (lab: NatLab, side: Side): Promise<Browser> {
-  return launchChromium(lab, lab.lanNs(side))
+/** A headless Chromium on `side`'s LAN host, behind its router, with HOME `home` (trusting the lab's CA). */
+export async function launchBrowserBehind (lab: NatLab, side: Side, home: string): Promise<Browser> {
+  return launchChromium(lab, lab.lanNs(side), home)
 }
 
 /** Whether `command` is on PATH (for the global setup's checks). */

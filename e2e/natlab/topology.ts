@@ -19,6 +19,8 @@ import { exec } from '../lab/exec.js'
 import { NamespaceGroup, buildLab } from '../lab/namespace-group.js'
 import { METER_COUNTER, METER_TABLE, meterRuleset, natRuleset } from './nat-rules.js'
 import type { NatMode, RouterAddressing } from './nat-rules.js'
+import { WEBRTC_DIRECT_PORT } from '../lab/services.js'
+import { RELAY_PORT } from './services.js'
 
 /** Set by playwright.natlab.config.ts in the runner; workers inherit it. */
 export const RUN_ID = process.env.LL_RUN_ID ?? String(process.pid)
@@ -126,7 +128,7 @@ export class NatLab extends NamespaceGroup {
       // Chromium gathers no ICE candidates without a default route.
       await exec('ip', ['-n', lanHost, 'route', 'add', 'default', 'via', a.routerLanIp])
     }
-    await this.execIn(this.relayNs, 'nft', ['-f', '-'], meterRuleset())
+    await this.execIn(this.relayNs, 'nft', ['-f', '-'], meterRuleset(RELAY_PORT, WEBRTC_DIRECT_PORT))
   }
 
   /**
@@ -149,7 +151,7 @@ export class NatLab extends NamespaceGroup {
     return this.execIn(this.routerNs(side), 'conntrack', ['-L'])
   }
 
-  /** Bytes counted on the relay host's TCP port 443, both directions, since the last reset. */
+  /** Bytes counted on the relay's ports (TCP 443, UDP 4443), both directions, since the last reset. */
   async relayBytes (): Promise<number> {
     const out = await this.execIn(this.relayNs, 'nft', ['-j', 'list', 'counter', 'inet', METER_TABLE, METER_COUNTER])
     const parsed = JSON.parse(out) as { nftables: { counter?: { bytes: number } }[] }
