@@ -10,6 +10,8 @@
  */
 export const SCENARIOS = [
   'lifeline', 'lifeline-relayed', 'libp2p', 'libp2p-relayed', 'rtc',
+  // the relayed path over each other relay transport (lifeline-relayed: plain WebSockets)
+  'lifeline-relayed-wss', 'lifeline-relayed-webrtc-direct',
   // faults (failover.ts): UDP blocked under a direct link, a relay killed under a relayed one
   'lifeline-failover', 'lifeline-relay-failover', 'libp2p-failover'
 ] as const
@@ -49,6 +51,10 @@ export interface PageParams {
   relay: string
   /** A second relay (same host, another port): the relay failover scenario uses both. */
   relay2: string
+  /** A third relay, serving TLS: its WSS address (`/tls/ws`) ... */
+  relayWss: string
+  /** ... and its WebRTC-Direct address (`/webrtc-direct/certhash/...`). */
+  relayWebrtcDirect: string
 }
 
 /**

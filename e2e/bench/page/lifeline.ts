@@ -2,11 +2,13 @@
  * Lifeline through its public API only. Scenario `lifeline`: reservation, first
  * message (sent right after connect(), so over the relay), time to the direct path,
  * then RTT and throughput on the direct path. Scenario `lifeline-relayed`: both peers
- * have `direct: false`, so the same figures are for the relayed path.
+ * have `direct: false`, so the same figures are for the relayed path; the
+ * `lifeline-relayed-wss` and `-webrtc-direct` scenarios measure it through the TLS
+ * relay over that transport alone.
  */
 import { createPeer } from '@lifeline/sdk'
-import type { Link, Peer } from '@lifeline/sdk'
-import type { ResultReport } from '../shared.js'
+import type { Link, Peer, RelayTransport } from '@lifeline/sdk'
+import type { PageParams, ResultReport } from '../shared.js'
 import { now } from './exchange.js'
 import { ByteReader, answer, firstMessage, measureRtt, measureThroughput, median } from './measure.js'
 import type { Pipe } from './measure.js'
@@ -36,6 +38,29 @@ export async function incomingLink (peer: Peer): Promise<{ link: Link, pipe: Pip
   })
 }
 
+/** The relay address a Lifeline scenario uses, and the transport it must be held on. */
+function relayOf (params: PageParams): { address: string, transport: RelayTransport } {
+  switch (params.scenario) {
+    case 'lifeline-relayed-wss':
+      return { address: params.relayWss, transport: 'wss' }
+    case 'lifeline-relayed-webrtc-direct':
+      return { address: params.relayWebrtcDirect, transport: 'webrtc-direct' }
+    default:
+      return { address: params.relay, transport: 'ws' }
+  }
+}
+
+/** Start on the scenario's relay; a figure must not claim a transport it was not measured over. */
+async function startOnRelay (params: PageParams, direct: boolean): Promise<Peer> {
+  const relay = relayOf(params)
+  const peer = await startPeer([relay.address], direct)
+  const held = peer.status().relays.find((r) => r.state === 'reserved')?.transport
+  if (held !== relay.transport) {
+    throw new Error(`the relay was held over ${held ?? 'nothing'}, not ${relay.transport}`)
+  }
+  return peer
+}
+
 /** The path must not change under a figure that claims one. */
 export function expectPath (link: Link, path: Link['path'], when: string): void {
   if (link.path !== path) {
@@ -46,7 +71,7 @@ export function expectPath (link: Link, path: Link['path'], when: string): void 
 async function runA ({ params, mailbox }: PageContext): Promise<ResultReport> {
   const direct = params.scenario === 'lifeline'
   const started = now()
-  const peer = await startPeer([params.relay], direct)
+  const peer = await startOnRelay(params, direct)
   const reservationMs = now() - started
   const remote = await mailbox.get('b-id')
 
@@ -73,7 +98,7 @@ async function runA ({ params, mailbox }: PageContext): Promise<ResultReport> {
 
 async function runB ({ params, mailbox }: PageContext): Promise<void> {
   const direct = params.scenario === 'lifeline'
-  const peer = await startPeer([params.relay], direct)
+  const peer = await startOnRelay(params, direct)
   const linked = incomingLink(peer)
   await mailbox.put('b-id', peer.peerId)
   const { link, pipe } = await linked

@@ -15,6 +15,8 @@ import type { ScenarioSides } from './scenario.js'
 const SIDES: Record<Scenario, ScenarioSides> = {
   lifeline,
   'lifeline-relayed': lifeline,
+  'lifeline-relayed-wss': lifeline,
+  'lifeline-relayed-webrtc-direct': lifeline,
   libp2p,
   'libp2p-relayed': libp2p,
   rtc,
@@ -37,10 +39,13 @@ function parseParams (search: string): PageParams {
   const session = query.get('session')
   const relay = query.get('relay')
   const relay2 = query.get('relay2')
-  if (!isScenario(scenario) || (role !== 'a' && role !== 'b') || session === null || relay === null || relay2 === null) {
+  const relayWss = query.get('relayWss')
+  const relayWebrtcDirect = query.get('relayWebrtcDirect')
+  if (!isScenario(scenario) || (role !== 'a' && role !== 'b') || session === null || relay === null || relay2 === null ||
+    relayWss === null || relayWebrtcDirect === null) {
     throw new Error(`bad bench URL: ${search}`)
   }
-  return { scenario, role, session, relay, relay2 }
+  return { scenario, role, session, relay, relay2, relayWss, relayWebrtcDirect }
 }
 
 function describe (err: unknown): string {

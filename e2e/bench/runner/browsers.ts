@@ -34,6 +34,11 @@ export interface BenchSite {
   relay: string
   /** The second relay, for the relay failover scenario. */
   relay2: string
+  /** The TLS relay's WSS and WebRTC-Direct addresses, for the relay transport scenarios. */
+  relayWss: string
+  relayWebrtcDirect: string
+  /** The browsers' HOME: its NSS database trusts the CA of the TLS relay's certificate. */
+  home: string
   faults: Faults
 }
 
@@ -42,13 +47,16 @@ export type ScenarioOutcome =
   | { ok: false, error: string, ms: number }
 
 function pageUrl (site: BenchSite, scenario: Scenario, role: Role, session: string): string {
-  const query = new URLSearchParams({ scenario, role, session, relay: site.relay, relay2: site.relay2 })
+  const query = new URLSearchParams({
+    scenario, role, session, relay: site.relay, relay2: site.relay2, relayWss: site.relayWss, relayWebrtcDirect: site.relayWebrtcDirect
+  })
   return `${site.pageUrl}?${query.toString()}`
 }
 
 async function startBrowser (site: BenchSite, ns: string, role: Role, scenario: Scenario, session: string): Promise<{ browser: LabProcess, profile: string }> {
   const profile = await mkdtemp(join(site.lab.dir, `profile-${role}-`))
-  const browser = site.lab.spawnIn(ns, `chromium ${role}`, CHROMIUM, [
+  const browser = site.lab.spawnIn(ns, `chromium ${role}`, 'env', [
+    `HOME=${site.home}`, CHROMIUM,
     '--headless=new', ...CHROMIUM_FLAGS, ...BENCH_FLAGS, `--user-data-dir=${profile}`, pageUrl(site, scenario, role, session)
   ])
   return { browser, profile }

@@ -6,22 +6,28 @@
 import { join } from 'node:path'
 import type { LabProcess } from '../../lab/exec.js'
 import type { Lab } from '../../lab/netns.js'
-import { E2E_DIR, RELAY_PORT } from '../../lab/services.js'
+import { E2E_DIR, RELAY_PORT, TLS_RELAY_PORT, WEBRTC_DIRECT_PORT } from '../../lab/services.js'
+import type { TlsFiles } from '../../lab/services.js'
 
 const RELAY_CLI = join(E2E_DIR, '..', 'packages', 'relay', 'dist', 'cli.js')
 const READY_TIMEOUT_MS = 20_000
 
 export class BenchRelay {
-  /** Its multiaddr never changes: same key, same port. */
+  /** Its WebSocket multiaddr never changes: same key, same port. */
   multiaddr = ''
+  /** Every address it printed (with `tls`, WebRTC-Direct too). */
+  multiaddrs: string[] = []
   private current: LabProcess | undefined
   private starts = 0
 
-  /** Relay `index` (from 1) listens on RELAY_PORT + index - 1. */
-  constructor (private readonly lab: Lab, readonly index: number) {}
+  /**
+   * Relay `index` (from 1) listens on RELAY_PORT + index - 1; with `tls`, on
+   * TLS_RELAY_PORT, serving WSS there and WebRTC-Direct on UDP WEBRTC_DIRECT_PORT.
+   */
+  constructor (private readonly lab: Lab, readonly index: number, private readonly tls?: TlsFiles) {}
 
   get port (): number {
-    return RELAY_PORT + this.index - 1
+    return this.tls === undefined ? RELAY_PORT + this.index - 1 : TLS_RELAY_PORT
   }
 
   get running (): boolean {
@@ -32,10 +38,12 @@ export class BenchRelay {
   async start (): Promise<void> {
     this.starts += 1
     const child = this.lab.spawnIn(this.lab.nsA, `relay ${this.index}${this.starts > 1 ? ` (start ${this.starts})` : ''}`, process.execPath, [
-      RELAY_CLI, '--host', this.lab.ipA, '--port', String(this.port), '--key', join(this.lab.dir, `bench-relay-${this.index}.key`)
+      RELAY_CLI, '--host', this.lab.ipA, '--port', String(this.port), '--key', join(this.lab.dir, `bench-relay-${this.index}.key`),
+      ...(this.tls === undefined ? [] : ['--tls-cert', this.tls.cert, '--tls-key', this.tls.key, '--webrtc-direct', String(WEBRTC_DIRECT_PORT)])
     ])
     this.current = child
-    const line = (await child.waitForLine(/^\/ip4\/\S+\/tcp\/\d+\/ws\/p2p\/\S+$/, READY_TIMEOUT_MS)).trim()
+    const line = (await child.waitForLine(/^\/ip4\/\S+\/tcp\/\d+\/(tls\/)?ws\/p2p\/\S+$/, READY_TIMEOUT_MS)).trim()
+    this.multiaddrs = child.lines().map((l) => l.trim()).filter((l) => l.startsWith('/'))
     if (this.multiaddr !== '' && line !== this.multiaddr) {
       throw new Error(`relay ${this.index} came back as ${line}, not ${this.multiaddr}`)
     }

@@ -101,6 +101,25 @@ const ROWS: Row[] = [
   }
 ]
 
+/**
+ * Lifeline's relayed path over each relay transport: plain WebSockets (relay 1), and
+ * WSS and WebRTC-Direct (the TLS relay), one scenario each, the same figures. These
+ * decide the SDK's RELAY_TRANSPORT_PREFERENCE.
+ */
+export const RELAY_TRANSPORTS = ['ws', 'wss', 'webrtc-direct'] as const
+type RelayTransportName = typeof RELAY_TRANSPORTS[number]
+const TRANSPORT_SCENARIOS: Record<RelayTransportName, Scenario> = {
+  ws: 'lifeline-relayed',
+  wss: 'lifeline-relayed-wss',
+  'webrtc-direct': 'lifeline-relayed-webrtc-direct'
+}
+const TRANSPORT_FIGURES = [
+  { label: 'reservation (createPeer + start until reserved), ms', metric: 'reservationMs' },
+  { label: 'first message (connect until it arrives), ms', metric: 'firstMessageMs' },
+  { label: 'RTT relayed (echo), ms', metric: 'rttMs' },
+  { label: 'throughput relayed (20 MB), MB/s', metric: 'throughputMBps' }
+] as const
+
 /** Scenarios whose every figure (the ones behind the table and their sanity checks) is kept per run. */
 const FAULT_SCENARIOS: readonly Scenario[] = ['lifeline-failover', 'lifeline-relay-failover', 'libp2p-failover']
 
@@ -112,6 +131,7 @@ export const NOTES = [
   'RTCDataChannel: ordered, reliable, bufferedAmount watermarks 1 MiB/4 MiB, descriptions sent at the first ICE candidate through the bench server; its connection time runs from new RTCPeerConnection() to the channel\'s open event.',
   'Failover: A streams 16-byte numbered messages to B, one every 5 ms; after 1.5 s plus a random part of one liveness-check interval (Lifeline\'s path pings: 0-0.5 s; js-libp2p\'s connection monitor: 0-10 s, so its figure does not depend on the bench\'s fixed timing) the runner breaks the path; B notes each arrival and the run fails unless every message arrived once and in order. The gap is the longest time between consecutive arrivals whose later arrival came after the fault (the stream\'s own jitter before the fault is kept as maxGapBeforeFaultMs in faultRuns). Direct: a direct link (one relay), UDP dropped in B\'s namespace with nftables. Relay: both peers direct: false with relays [r1, r2] (two relay processes in namespace A, each peer reserved on both), and the runner SIGKILLs the relay whose port received the most bytes in 400 ms of the stream (nftables counters in namespace A), then restarts it after the run; faultRuns says which (killedRelay) and the bytes behind the choice. A gap no longer than maxGapBeforeFaultMs means the failover did not show above the stream\'s own jitter.',
   'Dead path detected: from the moment the UDP block was in place (nft returned) until A\'s link reported pathchange to relayed; B\'s own detection is in faultRuns (deadPathDetectBMs). js-libp2p (default config, same stream over a WebRTC connection dialled through the relay) has no failover, so it has no gap figure: its stream dies with the connection; its detection time is until that connection\'s close event, from its connection monitor (a ping every 10 s, adaptive timeout) or ICE, whichever comes first. RTCDataChannel has no figure here: it would only be ICE\'s own consent timeout.',
+  'Relay transports: the relayed scenario again with both peers on one address of a third relay, which serves WSS (TLS on TCP 443, a certificate from a CA made for the run and trusted by both browsers\' NSS databases) and WebRTC-Direct (UDP 4443); "ws" is the plain WebSocket relay of the other rows. The page fails the run unless status() shows the relay held over that transport.',
   'Times across the two browsers use performance.timeOrigin + now() in each page (one host clock); Chromium coarsens page timers to 0.1 ms here (no cross-origin isolation on plain http), which shows in the RTTs. MB = 10^6 bytes.'
 ]
 
@@ -130,6 +150,8 @@ export interface BenchResults {
   rtcDataChannel: Record<string, number | null>
   /** Per implementation and figure, the value of every successful run. */
   samples: Record<Implementation, Record<string, number[]>>
+  /** Lifeline's relayed figures per relay transport (see RELAY_TRANSPORTS), medians. */
+  relayTransports: Record<RelayTransportName, Record<string, number | null>>
   /** Per scenario, the RTT samples of every run. */
   rttSamples: Partial<Record<Scenario, number[][]>>
   /** Per fault scenario, every figure of every successful run (the table's and their checks). */
@@ -194,6 +216,12 @@ export function summarize (runs: number, reports: ResultReport[], failures: Fail
       figures[implementation][figure.name] = middle === null ? null : round(middle)
     }
   }
+  const relayTransports = Object.fromEntries(RELAY_TRANSPORTS.map((transport) => [transport, Object.fromEntries(
+    TRANSPORT_FIGURES.map(({ metric }) => {
+      const middle = median(reports.filter((r) => r.scenario === TRANSPORT_SCENARIOS[transport]).flatMap((r) => r.metrics[metric] ?? []))
+      return [metric, middle === null ? null : round(middle)]
+    })
+  )])) as BenchResults['relayTransports']
   const rttSamples: BenchResults['rttSamples'] = {}
   for (const report of reports) {
     const rtt = report.samples.rttMs
@@ -207,7 +235,7 @@ export function summarize (runs: number, reports: ResultReport[], failures: Fail
       (faultRuns[report.scenario] ??= []).push(Object.fromEntries(Object.entries(report.metrics).map(([name, value]) => [name, round(value)])))
     }
   }
-  return { runs, ...figures, samples, rttSamples, faultRuns, failures, notes, machine: machineInfo, date: new Date().toISOString() }
+  return { runs, ...figures, relayTransports, samples, rttSamples, faultRuns, failures, notes, machine: machineInfo, date: new Date().toISOString() }
 }
 
 function format (value: number | null | undefined): string {
@@ -220,9 +248,17 @@ function format (value: number | null | undefined): string {
   return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)
 }
 
-/** The table, the run count and the notes, as printed on stdout. */
+/** A text table: the first column left-aligned, the others right-aligned. */
+function renderTable (header: string[], lines: string[][]): string[] {
+  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => (line[column] ?? '').length)))
+  const render = (cells: string[]): string => cells
+    .map((cell, column) => column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))
+    .join(' | ')
+  return [render(header), widths.map((width) => '-'.repeat(width)).join('-|-'), ...lines.map(render)]
+}
+
+/** The tables, the run count and the notes, as printed on stdout. */
 export function formatTable (results: BenchResults): string {
-  const header = ['metric', 'Lifeline', 'js-libp2p', 'RTCDataChannel']
   const lines = ROWS.map((row) => [
     row.label,
     ...IMPLEMENTATIONS.map((implementation) => {
@@ -230,14 +266,15 @@ export function formatTable (results: BenchResults): string {
       return format(figure === undefined ? undefined : results[implementation][figure.name])
     })
   ])
-  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => (line[column] ?? '').length)))
-  const render = (cells: string[]): string => cells
-    .map((cell, column) => column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))
-    .join(' | ')
+  const transportLines = TRANSPORT_FIGURES.map(({ label, metric }) => [
+    label,
+    ...RELAY_TRANSPORTS.map((transport) => format(results.relayTransports[transport][metric]))
+  ])
   return [
-    render(header),
-    widths.map((width) => '-'.repeat(width)).join('-|-'),
-    ...lines.map(render),
+    ...renderTable(['metric', 'Lifeline', 'js-libp2p', 'RTCDataChannel'], lines),
+    '',
+    'Lifeline relayed, per relay transport:',
+    ...renderTable(['metric', ...RELAY_TRANSPORTS], transportLines),
     '',
     `runs: ${results.runs} (medians; ${results.failures.length} scenario runs failed or skipped)`,
     ...results.failures.map((failure) => `${failure.skipped === true ? 'skipped' : 'failed'}: run ${failure.run} ${failure.scenario}: ${failure.error.split('\n')[0] ?? ''}`),
