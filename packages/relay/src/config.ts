@@ -16,6 +16,10 @@ import {
   DEFAULT_MAX_RESERVATIONS_PER_SOURCE, DEFAULT_PORT, DEFAULT_RESERVATION_TTL_SECONDS,
   DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, DEFAULT_UPGRADE_TIMEOUT_MS, MAX_TIMER_MS, UNLIMITED_DATA_BYTES
 } from './constants.js'
+import {
+  DEFAULT_MAX_ROOM_MEMBERS, DEFAULT_MAX_ROOMS_PER_PEER, DEFAULT_PRESENCE_TTL_SECONDS, DEFAULT_REDIS_PREFIX,
+  DEFAULT_ROOM_SUBSCRIBER_BUFFER_BYTES
+} from './constants.js'
 import { ConfigError } from './errors.js'
 import { applyConfigFile, type FileOption } from './config-file.js'
 import { LOG_FORMATS, type LogFormat } from './watch/logger.js'
@@ -87,6 +91,24 @@ export interface RelayConfig {
   tlsKey: string | undefined
   /** TCP accept to a finished TLS handshake. @default DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS */
   tlsHandshakeTimeoutMs: number
+
+  // ---- Rooms (/lifeline/rooms/1.0.0; see rooms/) ----
+  /**
+   * `redis://[user:password@]HOST:PORT[/DB]` (or `rediss://`) of the Redis a fleet
+   * of relays shares its rooms and reservations in; undefined keeps them in memory,
+   * for this relay alone. Never logged with its credentials.
+   */
+  redis: string | undefined
+  /** Prefix of every Redis key and channel. @default DEFAULT_REDIS_PREFIX */
+  redisPrefix: string
+  /** How long a presence in Redis outlives its relay. @default DEFAULT_PRESENCE_TTL_SECONDS */
+  presenceTtlSeconds: number
+  /** Rooms one peer may be in at once on this relay. @default DEFAULT_MAX_ROOMS_PER_PEER */
+  maxRoomsPerPeer: number
+  /** Members one room may have on this relay; also the most one SNAPSHOT lists. @default DEFAULT_MAX_ROOM_MEMBERS */
+  maxRoomMembers: number
+  /** Event bytes queued for one room member that does not read before it is cut off. @default DEFAULT_ROOM_SUBSCRIBER_BUFFER_BYTES */
+  roomBufferBytes: number
 }
 
 export type CliCommand =
@@ -123,7 +145,14 @@ export function defaultRelayConfig (): RelayConfig {
     authPublicKeyFiles: [],
     tlsCert: undefined,
     tlsKey: undefined,
-    tlsHandshakeTimeoutMs: DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS
+    tlsHandshakeTimeoutMs: DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+    // rooms
+    redis: undefined,
+    redisPrefix: DEFAULT_REDIS_PREFIX,
+    presenceTtlSeconds: DEFAULT_PRESENCE_TTL_SECONDS,
+    maxRoomsPerPeer: DEFAULT_MAX_ROOMS_PER_PEER,
+    maxRoomMembers: DEFAULT_MAX_ROOM_MEMBERS,
+    roomBufferBytes: DEFAULT_ROOM_SUBSCRIBER_BUFFER_BYTES
   }
 }
 
@@ -246,7 +275,23 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
       }
       config.logFormat = format
     }
-  }
+  },
+  // rooms
+  '--redis': {
+    field: 'redis',
+    type: 'string',
+    env: 'LIFELINE_RELAY_REDIS',
+    apply: (config, value, source) => { config.redis = parseRedisUrl(value, source) }
+  },
+  '--redis-prefix': {
+    field: 'redisPrefix',
+    type: 'string',
+    apply: (config, value) => { config.redisPrefix = value }
+  },
+  '--presence-ttl-seconds': integerOption('presenceTtlSeconds', 1, MAX_TIMER_SECONDS),
+  '--max-rooms-per-peer': integerOption('maxRoomsPerPeer', 1),
+  '--max-room-members': integerOption('maxRoomMembers', 1),
+  '--room-buffer-bytes': integerOption('roomBufferBytes', 1)
 }
 
 type IntegerField = {
@@ -387,6 +432,20 @@ function parseListenAddress (text: string, source: string): ListenAddress {
   return { host, port }
 }
 
+/** A Redis URL; the message never repeats it, as it may carry a password. */
+function parseRedisUrl (text: string, source: string): string {
+  let url: URL | undefined
+  try {
+    url = new URL(text)
+  } catch {
+    url = undefined
+  }
+  if (url === undefined || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    throw new ConfigError(`${source} must be a Redis URL such as redis://127.0.0.1:6379 or rediss://user:password@redis.example.com:6380/0`)
+  }
+  return text
+}
+
 function parseByteCount (text: string, source: string): bigint {
   const value = /^\d+$/.test(text) ? BigInt(text) : -1n
   if (value < 1n || value > UNLIMITED_DATA_BYTES) {
@@ -442,6 +501,21 @@ and on SIGHUP, without dropping connections:
                                 (env LIFELINE_RELAY_TLS_KEY)
   --tls-handshake-timeout-ms MS TCP accept to a finished TLS handshake
                                 (default ${DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS})
+
+Rooms (/lifeline/rooms/1.0.0: peers find each other by room through their relays):
+  --redis URL                   redis://[user:password@]HOST:PORT[/DB] shared by a fleet
+                                of relays, so members and reservations held by one are
+                                seen by all (env LIFELINE_RELAY_REDIS, which keeps a
+                                password off the command line; default: in memory, this
+                                relay alone)
+  --redis-prefix P              prefix of every Redis key and channel (default ${DEFAULT_REDIS_PREFIX})
+  --presence-ttl-seconds S      how long a member stays listed after its relay died
+                                (default ${DEFAULT_PRESENCE_TTL_SECONDS})
+  --max-rooms-per-peer N        rooms one peer may be in on this relay (default ${DEFAULT_MAX_ROOMS_PER_PEER})
+  --max-room-members N          members of one room on this relay; also the most one
+                                snapshot lists (default ${DEFAULT_MAX_ROOM_MEMBERS})
+  --room-buffer-bytes B         event bytes queued for a member that does not read
+                                before it is cut off (default ${DEFAULT_ROOM_SUBSCRIBER_BUFFER_BYTES})
 
 Operations:
   --metrics HOST:PORT           serve Prometheus metrics at /metrics and a readiness
