@@ -2,7 +2,8 @@
 # Prepares a fresh Debian 12 machine (Node.js 20.19+ present) for the demo and the tests:
 # pnpm, the workspace's dependencies, and, with --browsers, Debian's chromium plus the
 # tools the tests use (iproute2, nftables; conntrack and coturn for the NAT lab; openssl
-# for the relay's test CA; systemd-analyze to check the relay's unit). Safe to run again: each step is skipped when already done. Sourced by
+# for the relay's test CA; systemd-analyze to check the relay's unit), and always Debian's
+# redis-server for the relay's rooms tests. Safe to run again: each step is skipped when already done. Sourced by
 # scripts/demo.sh and scripts/test.sh.
 set -euo pipefail
 
@@ -42,6 +43,18 @@ if [ "${1:-}" = "--browsers" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
   fi
+fi
+
+# the relay's rooms tests run against a real Redis (Debian's redis-server, started by
+# the tests on a free loopback port); they fail, not skip, without it
+if ! command -v redis-server >/dev/null; then
+  log "installing Debian packages: redis-server"
+  if [ "$(id -u)" -ne 0 ]; then
+    log "root is needed to install redis-server (apt-get install -y redis-server)"
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >&2
 fi
 
 cd "$root"

@@ -47,11 +47,11 @@ async function launch (port: number): Promise<ChildProcess> {
     const onData = (data: Buffer): void => {
       output += data.toString()
       if (output.includes('Ready to accept connections')) {
-        child.stdout?.off('data', onData)
+        child.stdout.off('data', onData)
         resolve()
       }
     }
-    child.stdout?.on('data', onData)
+    child.stdout.on('data', onData)
     child.once('error', err => { reject(new Error(`${REDIS_MISSING} (${err.message})`)) })
     child.once('exit', code => { reject(new Error(`redis-server exited (${String(code)}) before it was ready: ${output}`)) })
   })

@@ -71,7 +71,7 @@ describe('rooms on one relay', () => {
     expect(sa.events.at(-1)?.type).toBe(RoomEvent.Type.LEFT)
 
     // C's connection dies: leaving too
-    await c.node.getConnections()[0]?.abort(new Error('killed by the test'))
+    c.node.getConnections()[0]?.abort(new Error('killed by the test'))
     await expect.poll(() => sa.peers()).toEqual([a.id])
     await expect.poll(() => sc.ended).toBe(true)
     expect(relay.stats().rooms).toEqual({ members: 1, rooms: 1, directory: 'memory' })
