@@ -3,7 +3,8 @@
 # pnpm, the workspace's dependencies, and, with --browsers, Debian's chromium plus the
 # tools the tests use (iproute2, nftables; conntrack and coturn for the NAT lab; openssl
 # for the test CAs; certutil for Chromium to trust one; systemd-analyze to check the
-# relay's unit). Safe to run again: each step is skipped when already done. Sourced by
+# relay's unit; redis-server for the relay's rooms tests). Safe to run again: each step is
+# skipped when already done. Sourced by
 # scripts/demo.sh and scripts/test.sh.
 set -euo pipefail
 
@@ -36,6 +37,9 @@ if [ "${1:-}" = "--browsers" ]; then
   # certutil: the https e2e test trusts its test CA in Chromium's NSS database
   command -v certutil >/dev/null || missing+=(libnss3-tools)
   command -v systemd-analyze >/dev/null || missing+=(systemd)
+  # the relay's rooms tests run against a real Redis, started by the tests on a free
+  # loopback port; they fail, not skip, without it
+  command -v redis-server >/dev/null || missing+=(redis-server)
   if [ "${#missing[@]}" -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"
     if [ "$(id -u)" -ne 0 ]; then

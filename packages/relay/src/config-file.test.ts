@@ -56,7 +56,13 @@ describe('config file', () => {
       authPublicKeyFiles: ['/etc/lifeline/issuer-2025.pem', '/etc/lifeline/issuer-2026.pem'],
       tlsCert: '/etc/letsencrypt/live/relay.example.com/fullchain.pem',
       tlsKey: '/etc/letsencrypt/live/relay.example.com/privkey.pem',
-      tlsHandshakeTimeoutMs: 4000
+      tlsHandshakeTimeoutMs: 4000,
+      redis: 'redis://10.0.0.9:6379',
+      redisPrefix: 'relays:',
+      presenceTtlSeconds: 30,
+      maxRoomsPerPeer: 4,
+      maxRoomMembers: 32,
+      roomBufferBytes: 524288
     })).toEqual({
       host: '0.0.0.0',
       port: 443,
@@ -85,7 +91,13 @@ describe('config file', () => {
       authPublicKeyFiles: ['/etc/lifeline/issuer-2025.pem', '/etc/lifeline/issuer-2026.pem'],
       tlsCert: '/etc/letsencrypt/live/relay.example.com/fullchain.pem',
       tlsKey: '/etc/letsencrypt/live/relay.example.com/privkey.pem',
-      tlsHandshakeTimeoutMs: 4000
+      tlsHandshakeTimeoutMs: 4000,
+      redis: 'redis://10.0.0.9:6379',
+      redisPrefix: 'relays:',
+      presenceTtlSeconds: 30,
+      maxRoomsPerPeer: 4,
+      maxRoomMembers: 32,
+      roomBufferBytes: 524288
     })
   })
 

@@ -35,3 +35,17 @@ export function parseByteCount (text: string, source: string): bigint {
   }
   return value
 }
+
+/** A Redis URL; the message never repeats it, as it may carry a password. */
+export function parseRedisUrl (text: string, source: string): string {
+  let url: URL | undefined
+  try {
+    url = new URL(text)
+  } catch {
+    url = undefined
+  }
+  if (url === undefined || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    throw new ConfigError(`${source} must be a Redis URL such as redis://127.0.0.1:6379 or rediss://user:password@redis.example.com:6380/0`)
+  }
+  return text
+}

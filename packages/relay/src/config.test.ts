@@ -59,7 +59,13 @@ describe('parseCommandLine', () => {
       authPublicKeyFiles: [],
       tlsCert: undefined,
       tlsKey: undefined,
-      tlsHandshakeTimeoutMs: DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS
+      tlsHandshakeTimeoutMs: DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+      redis: undefined,
+      redisPrefix: 'lifeline:',
+      presenceTtlSeconds: 20,
+      maxRoomsPerPeer: 8,
+      maxRoomMembers: 64,
+      roomBufferBytes: 1024 * 1024
     })
     expect(configOf([])).toEqual(defaultRelayConfig())
     expect(DEFAULT_HOST).toBe('127.0.0.1')
@@ -223,6 +229,23 @@ describe('parseCommandLine', () => {
     expect(errorOf(['--tls-cert', 'fullchain.pem'])).toMatch(/--tls-cert \(tlsCert\) needs --tls-key \(tlsKey\) too/)
     expect(errorOf(['--tls-key', 'privkey.pem'])).toMatch(/--tls-key \(tlsKey\) needs --tls-cert \(tlsCert\) too/)
     expect(errorOf([], { LIFELINE_RELAY_TLS_KEY: 'privkey.pem' })).toMatch(/needs --tls-cert/)
+  })
+
+  it('reads the rooms options, and refuses a Redis URL without repeating it', () => {
+    expect(configOf(['--redis', 'redis://127.0.0.1:6379', '--redis-prefix', 'app1:', '--presence-ttl-seconds', '5',
+      '--max-rooms-per-peer', '3', '--max-room-members', '10', '--room-buffer-bytes', '65536'])).toEqual({
+      ...defaultRelayConfig(),
+      redis: 'redis://127.0.0.1:6379',
+      redisPrefix: 'app1:',
+      presenceTtlSeconds: 5,
+      maxRoomsPerPeer: 3,
+      maxRoomMembers: 10,
+      roomBufferBytes: 65536
+    })
+    expect(configOf([], { LIFELINE_RELAY_REDIS: 'rediss://u:secret@redis.example.com:6380/1' }).redis).toBe('rediss://u:secret@redis.example.com:6380/1')
+    const message = errorOf(['--redis', 'http://u:secret@redis.example.com'])
+    expect(message).toMatch(/--redis must be a Redis URL/)
+    expect(message).not.toContain('secret')
   })
 
   it('keeps byte counts above 2^53 exact', () => {

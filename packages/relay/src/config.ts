@@ -16,9 +16,13 @@ import {
   DEFAULT_MAX_RESERVATIONS_PER_SOURCE, DEFAULT_PORT, DEFAULT_RESERVATION_TTL_SECONDS,
   DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, DEFAULT_UPGRADE_TIMEOUT_MS, MAX_TIMER_MS
 } from './constants.js'
+import {
+  DEFAULT_MAX_ROOM_MEMBERS, DEFAULT_MAX_ROOMS_PER_PEER, DEFAULT_PRESENCE_TTL_SECONDS, DEFAULT_REDIS_PREFIX,
+  DEFAULT_ROOM_SUBSCRIBER_BUFFER_BYTES
+} from './constants.js'
 import { ConfigError } from './errors.js'
 import { applyConfigFile, type FileOption } from './config-file.js'
-import { parseByteCount, parseInteger, parseListenAddress } from './config-values.js'
+import { parseByteCount, parseInteger, parseListenAddress, parseRedisUrl } from './config-values.js'
 import { LOG_FORMATS, type LogFormat } from './watch/logger.js'
 
 /** An IP address and TCP port to listen on. */
@@ -94,6 +98,24 @@ export interface RelayConfig {
   tlsKey: string | undefined
   /** TCP accept to a finished TLS handshake. @default DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS */
   tlsHandshakeTimeoutMs: number
+
+  // ---- Rooms (/lifeline/rooms/1.0.0; see rooms/) ----
+  /**
+   * `redis://[user:password@]HOST:PORT[/DB]` (or `rediss://`) of the Redis a fleet
+   * of relays shares its rooms and reservations in; undefined keeps them in memory,
+   * for this relay alone. Never logged with its credentials.
+   */
+  redis: string | undefined
+  /** Prefix of every Redis key and channel. @default DEFAULT_REDIS_PREFIX */
+  redisPrefix: string
+  /** How long a presence in Redis outlives its relay. @default DEFAULT_PRESENCE_TTL_SECONDS */
+  presenceTtlSeconds: number
+  /** Rooms one peer may be in at once on this relay. @default DEFAULT_MAX_ROOMS_PER_PEER */
+  maxRoomsPerPeer: number
+  /** Members one room may have on this relay; also the most one SNAPSHOT lists. @default DEFAULT_MAX_ROOM_MEMBERS */
+  maxRoomMembers: number
+  /** Event bytes queued for one room member that does not read before it is cut off. @default DEFAULT_ROOM_SUBSCRIBER_BUFFER_BYTES */
+  roomBufferBytes: number
 }
 
 export type CliCommand =
@@ -131,7 +153,14 @@ export function defaultRelayConfig (): RelayConfig {
     authPublicKeyFiles: [],
     tlsCert: undefined,
     tlsKey: undefined,
-    tlsHandshakeTimeoutMs: DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS
+    tlsHandshakeTimeoutMs: DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+    // rooms
+    redis: undefined,
+    redisPrefix: DEFAULT_REDIS_PREFIX,
+    presenceTtlSeconds: DEFAULT_PRESENCE_TTL_SECONDS,
+    maxRoomsPerPeer: DEFAULT_MAX_ROOMS_PER_PEER,
+    maxRoomMembers: DEFAULT_MAX_ROOM_MEMBERS,
+    roomBufferBytes: DEFAULT_ROOM_SUBSCRIBER_BUFFER_BYTES
   }
 }
 
@@ -260,7 +289,23 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
       }
       config.logFormat = format
     }
-  }
+  },
+  // rooms
+  '--redis': {
+    field: 'redis',
+    type: 'string',
+    env: 'LIFELINE_RELAY_REDIS',
+    apply: (config, value, source) => { config.redis = parseRedisUrl(value, source) }
+  },
+  '--redis-prefix': {
+    field: 'redisPrefix',
+    type: 'string',
+    apply: (config, value) => { config.redisPrefix = value }
+  },
+  '--presence-ttl-seconds': integerOption('presenceTtlSeconds', 1, MAX_TIMER_SECONDS),
+  '--max-rooms-per-peer': integerOption('maxRoomsPerPeer', 1),
+  '--max-room-members': integerOption('maxRoomMembers', 1),
+  '--room-buffer-bytes': integerOption('roomBufferBytes', 1)
 }
 
 type IntegerField = {

@@ -345,3 +345,99 @@ export const LOG_NAMESPACE = 'lifeline:relay'
  * libp2p closes connections with a 1 s timeout each, in parallel.
  */
 export const SHUTDOWN_TIMEOUT_MS = 5_000
+
+// ---- Rooms: /lifeline/rooms/1.0.0 (rooms/) ----
+
+/**
+ * Largest `metadata` of a member record: a display name and an avatar hash, not a
+ * file. Every member of a room receives every other member's metadata in each
+ * SNAPSHOT, so this times the members of a room is what one SNAPSHOT may weigh.
+ */
+export const MAX_ROOM_METADATA_BYTES = 4 * 1024
+
+/**
+ * Largest RoomRequest: a SignedMember is the metadata above plus a 32-byte topic, a
+ * peer ID (38 bytes for Ed25519, 41 for secp256k1), a seq and a signature (64-72
+ * bytes), a few dozen bytes in all; 8 KiB leaves room without letting a request
+ * carry a file.
+ */
+export const MAX_ROOM_REQUEST_BYTES = 8 * 1024
+
+/**
+ * From a rooms stream's opening to its first request (JOIN or LOOKUP): one message
+ * written right after the stream opens; the HOP exchange has 30 s for more.
+ */
+export const ROOM_REQUEST_TIMEOUT_MS = 30_000
+
+/**
+ * Rooms (JOIN streams) one peer may be in at once on this relay. An app is usually
+ * in one room, sometimes a lobby and a few channels; each room costs the relay a
+ * stream and a subscriber buffer (see DEFAULT_ROOM_SUBSCRIBER_BUFFER_BYTES).
+ */
+export const DEFAULT_MAX_ROOMS_PER_PEER = 8
+
+/**
+ * Members one room may have on this relay; a JOIN past it is answered LIMIT. It
+ * also caps the members of one SNAPSHOT (this relay's and the fleet's), so a
+ * SNAPSHOT weighs at most 64 x ~4.4 KiB, about 280 KiB. A browser keeps a full
+ * mesh of WebRTC connections to a few dozen peers at most, so a room much larger
+ * than this is not one a peer can join in full anyway.
+ */
+export const DEFAULT_MAX_ROOM_MEMBERS = 64
+
+/**
+ * Events queued for one subscriber beyond what its stream accepts (the Yamux window
+ * it grants, 256 KiB by default): a subscriber that does not read is cut off (its
+ * stream reset, its membership ended) when this is exceeded, so it never grows the
+ * relay's memory. 1 MiB holds a full SNAPSHOT (DEFAULT_MAX_ROOM_MEMBERS) and a few
+ * hundred events behind it; a peer in every room it may join holds at most 8 MiB.
+ */
+export const DEFAULT_ROOM_SUBSCRIBER_BUFFER_BYTES = 1024 * 1024
+
+/**
+ * Rooms streams one connection may open beyond its joins: a LOOKUP in flight and a
+ * JOIN that is answered LIMIT instead of being reset by the stream cap.
+ */
+export const ROOM_EXTRA_STREAMS_PER_CONNECTION = 2
+
+/**
+ * How long a presence in the shared directory (Redis) outlives its relay: entries
+ * are refreshed by their holding relay PRESENCE_REFRESHES_PER_TTL times a TTL, so a
+ * relay killed without a goodbye disappears from the fleet's view within this. 20 s
+ * is about as long as a browser takes to notice a dead connection (WebSocket
+ * pings, ICE consent checks every 5 s).
+ */
+export const DEFAULT_PRESENCE_TTL_SECONDS = 20
+
+/**
+ * Refreshes (and re-reads of rooms with local subscribers) per presence TTL: four
+ * means an entry survives three missed refreshes (a busy event loop, a Redis
+ * failover) and a killed relay's members are gone from every view within a TTL and
+ * a quarter at worst.
+ */
+export const PRESENCE_REFRESHES_PER_TTL = 4
+
+/** Keys and channels of the shared directory start with this, so one Redis can serve other data too. */
+export const DEFAULT_REDIS_PREFIX = 'lifeline:'
+
+/**
+ * A Redis command that has not answered in this long fails (the directory counts as
+ * down for it): Redis answers in well under a millisecond on a LAN, so 2 s means a
+ * stalled server, not a slow one, and a LOOKUP is answered DIRECTORY_UNAVAILABLE
+ * instead of hanging.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 2_000
+
+/**
+ * Reconnect delays to Redis: 100 ms after the first failure, growing by 100 ms a
+ * try up to 2 s, so a restarted Redis is found again within 2 s and a dead one
+ * costs a connection attempt every 2 s.
+ */
+export const REDIS_RECONNECT_STEP_MS = 100
+export const REDIS_RECONNECT_MAX_MS = 2_000
+
+/**
+ * How long the relay waits at start for Redis before it serves without it (rooms
+ * then work per relay until Redis is reachable; see the README's fault behaviour).
+ */
+export const REDIS_START_TIMEOUT_MS = 5_000

@@ -38,6 +38,9 @@ import { RelayMetrics, type Holdings } from './watch/metrics.js'
 import { startMetricsServer, type MetricsServer } from './watch/metrics-server.js'
 import type { RelayConfig } from './config.js'
 import type { Connection } from '@libp2p/interface'
+import { ROOM_EXTRA_STREAMS_PER_CONNECTION } from './constants.js'
+import { startRooms, type Rooms } from './rooms/rooms.js'
+import type { RoomHoldings } from './rooms/hub.js'
 
 export type { CertificateInfo, TlsEvents } from './listen/tls-certificates.js'
 
@@ -54,6 +57,8 @@ export interface RelayStats {
   sources: number
   /** Every refusal, closure and error by name (see watch/counters.ts). */
   counters: Partial<Record<CounterName, number>>
+  /** Room members and rooms held here, and the state of the rooms directory. */
+  rooms: RoomHoldings
 }
 
 /** The WebRTC-Direct listener's certificate (never its key). */
@@ -142,8 +147,9 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
   const ready = (): boolean => state === 'ready'
   let metrics: RelayMetrics | undefined
   let metricsServer: MetricsServer | undefined
+  let rooms: Rooms | undefined
   if (config.metrics !== undefined) {
-    metrics = new RelayMetrics({ counters, holdings: () => holdings(), ready })
+    metrics = new RelayMetrics({ counters, holdings: () => holdings(), ready, rooms: () => rooms?.holdings() })
     // up before libp2p, so /healthz answers 503 for the whole start
     metricsServer = await startMetricsServer(config.metrics, { metrics, ready })
   }
@@ -165,7 +171,8 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
   }
 
   async function startNode (certificates: TlsCertificates | undefined, webrtc: LoadedWebRtcCertificate | undefined): Promise<Relay> {
-    const streamsPerConnection = config.maxCircuitsPerPeer + STREAMS_PER_CONNECTION_HEADROOM
+    const streamsPerConnection = config.maxCircuitsPerPeer + STREAMS_PER_CONNECTION_HEADROOM +
+      config.maxRoomsPerPeer + ROOM_EXTRA_STREAMS_PER_CONNECTION
     // a paused stream holds at most a window; one that nobody reads is cut off there
     const maxReadBufferLength = CIRCUIT_WINDOW_BYTES
     // a circuit pauses its source as soon as a send is refused, so twice the window is
@@ -278,6 +285,14 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
       runOnLimitedConnection: true
     })
 
+    // rooms: /lifeline/rooms/1.0.0 and the directory they share with the fleet
+    rooms = await startRooms({
+      node,
+      reservations,
+      counters,
+      ...(auth === undefined ? {} : { authorize: (connection: Connection) => auth.isGranted(connection) })
+    }, config)
+
     // a reservation belongs to a live peer: gone with its holder's last connection
     node.addEventListener('peer:disconnect', event => {
       if (reservations.drop(event.detail)) {
@@ -343,7 +358,8 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
         ...limits.snapshot(),
         reservations: reservations.size,
         circuits: hop.circuits,
-        counters: counters.snapshot()
+        counters: counters.snapshot(),
+        rooms: rooms?.holdings() ?? { members: 0, rooms: 0, directory: 'memory' }
       }),
       stop: async () => {
         state = 'stopping'
@@ -351,6 +367,7 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
         certificates?.close()
         hop.stop()
         try {
+          await rooms?.stop()
           await node.stop()
         } finally {
           await metricsServer?.close()

@@ -5,7 +5,9 @@ import {
   DEFAULT_MAX_CIRCUITS_PER_PEER, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
   DEFAULT_MAX_PENDING_CONNECTIONS, DEFAULT_MAX_PENDING_PER_SOURCE, DEFAULT_MAX_RESERVATIONS,
   DEFAULT_MAX_RESERVATIONS_PER_SOURCE, DEFAULT_PORT, DEFAULT_RESERVATION_TTL_SECONDS,
-  DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, DEFAULT_UPGRADE_TIMEOUT_MS, WEBRTC_DIRECT_CERTIFICATE_SUFFIX
+  DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, DEFAULT_UPGRADE_TIMEOUT_MS, WEBRTC_DIRECT_CERTIFICATE_SUFFIX,
+  DEFAULT_MAX_ROOM_MEMBERS, DEFAULT_MAX_ROOMS_PER_PEER, DEFAULT_PRESENCE_TTL_SECONDS, DEFAULT_REDIS_PREFIX,
+  DEFAULT_ROOM_SUBSCRIBER_BUFFER_BYTES
 } from './constants.js'
 
 export const USAGE = `Usage: lifeline-relay [options]
@@ -66,6 +68,21 @@ Operations:
                                 check at /healthz on their own HTTP server, e.g.
                                 127.0.0.1:9464 (env LIFELINE_RELAY_METRICS, default: off)
   -h, --help                print this help
+
+Rooms (/lifeline/rooms/1.0.0: peers find each other by room through their relays):
+  --redis URL                   redis://[user:password@]HOST:PORT[/DB] shared by a fleet
+                                of relays, so members and reservations held by one are
+                                seen by all (env LIFELINE_RELAY_REDIS, which keeps a
+                                password off the command line; default: in memory, this
+                                relay alone)
+  --redis-prefix P              prefix of every Redis key and channel (default ${DEFAULT_REDIS_PREFIX})
+  --presence-ttl-seconds S      how long a member stays listed after its relay died
+                                (default ${DEFAULT_PRESENCE_TTL_SECONDS})
+  --max-rooms-per-peer N        rooms one peer may be in on this relay (default ${DEFAULT_MAX_ROOMS_PER_PEER})
+  --max-room-members N          members of one room on this relay; also the most one
+                                snapshot lists (default ${DEFAULT_MAX_ROOM_MEMBERS})
+  --room-buffer-bytes B         event bytes queued for a member that does not read
+                                before it is cut off (default ${DEFAULT_ROOM_SUBSCRIBER_BUFFER_BYTES})
 
 Logging: DEBUG=lifeline:relay* (add libp2p:* for libp2p's own logs), on stderr, one
 line per record:

@@ -28,10 +28,16 @@ export class Reservations {
   private readonly held = new Map<string, Reservation>()
   private readonly init: ReservationsInit
   private readonly now: () => number
+  private readonly listeners: Array<(peer: PeerId, held: boolean) => void> = []
 
   constructor (init: ReservationsInit) {
     this.init = init
     this.now = init.now ?? Date.now
+  }
+
+  /** Tells `listener` of every reservation granted (renewals included) and ended. */
+  onChange (listener: (peer: PeerId, held: boolean) => void): void {
+    this.listeners.push(listener)
   }
 
   get size (): number {
@@ -59,6 +65,7 @@ export class Reservations {
       expire: BigInt(Math.floor(this.now() / 1000) + this.init.ttlSeconds)
     }
     this.held.set(key, reservation)
+    this.listeners.forEach(listener => { listener(peer, true) })
     return reservation
   }
 
@@ -113,5 +120,6 @@ export class Reservations {
   private release (key: string, reservation: Reservation): void {
     this.held.delete(key)
     this.init.limits.releaseReservation(reservation.address)
+    this.listeners.forEach(listener => { listener(reservation.peer, false) })
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { AdmissionRefusal, ReservationRefusal } from '../guard/source-limits.js'
 import type { TokenRefusal } from '../guard/tokens.js'
+import type { RoomRefusalReason } from '../rooms/records.js'
 
 export type CounterName =
   // a socket closed before it became a libp2p connection
@@ -42,6 +43,17 @@ export type CounterName =
   | 'circuits-opened'
   | 'circuits-closed'
   | 'circuit-bytes'
+  // rooms (/lifeline/rooms/1.0.0): memberships begun, updated (a higher seq) and
+  // ended, lookups answered, requests refused by reason, subscribers cut off for not
+  // reading, and the shared directory going away and coming back
+  | 'rooms-joined'
+  | 'rooms-updated'
+  | 'rooms-left'
+  | 'rooms-lookups'
+  | `rooms-refused-${RoomRefusalReason}`
+  | 'rooms-subscriber-cut-off'
+  | 'rooms-directory-down'
+  | 'rooms-directory-up'
 
 export class Counters {
   private readonly values = new Map<CounterName, number>()

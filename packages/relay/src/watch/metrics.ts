@@ -12,6 +12,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { CIRCUIT_DURATION_BUCKETS_SECONDS } from '../constants.js'
 import type { CounterName, Counters } from './counters.js'
+import type { RoomHoldings } from '../rooms/hub.js'
 
 /** What the relay holds at the moment of a scrape. */
 export interface Holdings {
@@ -29,6 +30,8 @@ export interface RelayMetricsComponents {
   holdings(): Holdings
   /** True while the relay is listening and serving (`libp2p_relaysvc_status`). */
   ready(): boolean
+  /** What the rooms hold now; undefined until the relay serves rooms. */
+  rooms?: () => RoomHoldings | undefined
 }
 
 type Labels = Readonly<Record<string, string>>
@@ -95,6 +98,31 @@ const COUNTER_METRICS = {
   lifeline_relay_hop_malformed_total: {
     help: 'HOP requests that could not be read or had no known type',
     labelNames: []
+  },
+  // rooms (/lifeline/rooms/1.0.0)
+  lifeline_relay_room_joins_total: {
+    help: 'Room memberships on this relay by type: joined (a new one), updated (a newer record on its stream)',
+    labelNames: ['type']
+  },
+  lifeline_relay_room_leaves_total: {
+    help: 'Room memberships on this relay that ended (stream or connection closed, refused update, cut off)',
+    labelNames: []
+  },
+  lifeline_relay_room_lookups_total: {
+    help: 'Peer lookups answered',
+    labelNames: []
+  },
+  lifeline_relay_room_refusals_total: {
+    help: 'Rooms requests refused, by reason',
+    labelNames: ['reason']
+  },
+  lifeline_relay_room_subscribers_cut_off_total: {
+    help: 'Room members cut off because they did not read their events',
+    labelNames: []
+  },
+  lifeline_relay_room_directory_changes_total: {
+    help: 'The shared rooms directory (Redis) becoming unreachable (down) or reachable again (up)',
+    labelNames: ['state']
   }
 } as const satisfies Record<string, CounterMetric>
 
@@ -164,7 +192,31 @@ export const COUNTER_SERIES: Readonly<Record<CounterName, readonly Contribution[
     ['libp2p_relaysvc_connection_request_response_status_total', { status: 'ok' }]
   ],
   'circuits-closed': [['libp2p_relaysvc_connections_total', { type: 'closed' }]],
-  'circuit-bytes': [['libp2p_relaysvc_data_transferred_bytes_total', {}]]
+  'circuit-bytes': [['libp2p_relaysvc_data_transferred_bytes_total', {}]],
+  // rooms
+  'rooms-joined': [['lifeline_relay_room_joins_total', { type: 'joined' }]],
+  'rooms-updated': [['lifeline_relay_room_joins_total', { type: 'updated' }]],
+  'rooms-left': [['lifeline_relay_room_leaves_total', {}]],
+  'rooms-lookups': [['lifeline_relay_room_lookups_total', {}]],
+  'rooms-refused-malformed': roomRefused('malformed'),
+  'rooms-refused-topic-invalid': roomRefused('topic-invalid'),
+  'rooms-refused-peer-invalid': roomRefused('peer-invalid'),
+  'rooms-refused-other-peer': roomRefused('other-peer'),
+  'rooms-refused-signature-invalid': roomRefused('signature-invalid'),
+  'rooms-refused-metadata-too-large': roomRefused('metadata-too-large'),
+  'rooms-refused-other-topic': roomRefused('other-topic'),
+  'rooms-refused-no-reservation': roomRefused('no-reservation'),
+  'rooms-refused-unauthorized': roomRefused('unauthorized'),
+  'rooms-refused-rooms-per-peer': roomRefused('rooms-per-peer'),
+  'rooms-refused-room-members': roomRefused('room-members'),
+  'rooms-refused-directory-unavailable': roomRefused('directory-unavailable'),
+  'rooms-subscriber-cut-off': [['lifeline_relay_room_subscribers_cut_off_total', {}]],
+  'rooms-directory-down': [['lifeline_relay_room_directory_changes_total', { state: 'down' }]],
+  'rooms-directory-up': [['lifeline_relay_room_directory_changes_total', { state: 'up' }]]
+}
+
+function roomRefused (reason: string): Contribution[] {
+  return [['lifeline_relay_room_refusals_total', { reason }]]
 }
 
 function acceptedAs (transport: string): Contribution[] {
@@ -258,6 +310,24 @@ export class RelayMetrics {
         }
       }
     })
+
+    // rooms: members and rooms held here, and whether the shared directory answers
+    const rooms = (name: string, help: string, read: (r: RoomHoldings) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect () {
+          const held = components.rooms?.()
+          if (held !== undefined) {
+            this.set(read(held))
+          }
+        }
+      })
+    }
+    rooms('lifeline_relay_room_members', 'Room memberships held by this relay (JOIN streams)', r => r.members)
+    rooms('lifeline_relay_rooms', 'Rooms with at least one member on this relay', r => r.rooms)
+    rooms('lifeline_relay_room_directory_up', 'Whether the rooms directory answers: 1 (always, for the in-memory one), 0 while Redis is unreachable', r => r.directory === 'down' ? 0 : 1)
 
     this.circuitDurations = new Histogram({
       name: 'libp2p_relaysvc_connection_duration_seconds',
