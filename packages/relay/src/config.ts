@@ -6,24 +6,22 @@
  * `constants.ts`.
  */
 import { readFileSync } from 'node:fs'
-import { isIP } from 'node:net'
-import { multiaddr } from '@multiformats/multiaddr'
 import {
   DEFAULT_CIRCUIT_BUFFER_BUDGET_BYTES, DEFAULT_CONNECTION_RATE, DEFAULT_CONNECTION_RATE_PER_SOURCE,
   DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_KEY_FILE,
   DEFAULT_MAX_CIRCUITS_PER_PEER, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
   DEFAULT_MAX_PENDING_CONNECTIONS, DEFAULT_MAX_PENDING_PER_SOURCE, DEFAULT_MAX_RESERVATIONS,
   DEFAULT_MAX_RESERVATIONS_PER_SOURCE, DEFAULT_PORT, DEFAULT_RESERVATION_TTL_SECONDS,
-  DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, DEFAULT_UPGRADE_TIMEOUT_MS, MAX_TIMER_MS
+  DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, DEFAULT_UPGRADE_TIMEOUT_MS
 } from './constants.js'
 import {
   DEFAULT_MAX_ROOM_MEMBERS, DEFAULT_MAX_ROOMS_PER_PEER, DEFAULT_PRESENCE_TTL_SECONDS, DEFAULT_REDIS_PREFIX,
   DEFAULT_ROOM_SUBSCRIBER_BUFFER_BYTES
 } from './constants.js'
 import { ConfigError } from './errors.js'
-import { applyConfigFile, type FileOption } from './config-file.js'
-import { parseByteCount, parseInteger, parseListenAddress, parseRedisUrl } from './config-values.js'
-import { LOG_FORMATS, type LogFormat } from './watch/logger.js'
+import { applyConfigFile } from './config-file.js'
+import { OPTIONS } from './config-options.js'
+import type { LogFormat } from './watch/logger.js'
 
 /** An IP address and TCP port to listen on. */
 export interface ListenAddress {
@@ -162,158 +160,6 @@ export function defaultRelayConfig (): RelayConfig {
     maxRoomMembers: DEFAULT_MAX_ROOM_MEMBERS,
     roomBufferBytes: DEFAULT_ROOM_SUBSCRIBER_BUFFER_BYTES
   }
-}
-
-const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000)
-
-interface OptionSpec extends FileOption {
-  env?: string
-}
-
-const OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  '--host': {
-    field: 'host',
-    type: 'string',
-    env: 'LIFELINE_RELAY_HOST',
-    apply: (config, value, source) => {
-      if (isIP(value) === 0) {
-        throw new ConfigError(`${source} must be an IPv4 or IPv6 address such as 127.0.0.1 or 0.0.0.0, got "${value}"`)
-      }
-      config.host = value
-    }
-  },
-  '--port': {
-    field: 'port',
-    type: 'integer',
-    env: 'LIFELINE_RELAY_PORT',
-    apply: (config, value, source) => { config.port = parseInteger(value, source, 0, 65535) }
-  },
-  '--key': {
-    field: 'keyFile',
-    type: 'string',
-    env: 'LIFELINE_RELAY_KEY',
-    apply: (config, value) => { config.keyFile = value }
-  },
-  '--webrtc-direct': {
-    field: 'webrtcDirectPort',
-    type: 'integer',
-    env: 'LIFELINE_RELAY_WEBRTC_DIRECT_PORT',
-    apply: (config, value, source) => { config.webrtcDirectPort = parseInteger(value, source, 0, 65535) }
-  },
-  '--announce': {
-    field: 'announce',
-    type: 'strings',
-    apply: (config, value, source) => {
-      try {
-        multiaddr(value)
-      } catch {
-        throw new ConfigError(`${source} must be a multiaddr such as /dns4/relay.example.com/tcp/443/wss, got "${value}"`)
-      }
-      config.announce.push(value)
-    }
-  },
-  '--max-reservations': {
-    field: 'maxReservations',
-    type: 'integer',
-    apply: (config, value, source) => { config.maxReservations = parseInteger(value, source, 1) }
-  },
-  '--reservation-ttl': {
-    field: 'reservationTtlSeconds',
-    type: 'integer',
-    apply: (config, value, source) => { config.reservationTtlSeconds = parseInteger(value, source, 1, MAX_TIMER_SECONDS) }
-  },
-  '--max-circuits': {
-    field: 'maxCircuitsPerPeer',
-    type: 'integer',
-    apply: (config, value, source) => { config.maxCircuitsPerPeer = parseInteger(value, source, 1) }
-  },
-  '--max-circuit-bytes': {
-    field: 'maxCircuitBytes',
-    type: 'bytes',
-    apply: (config, value, source) => { config.maxCircuitBytes = parseByteCount(value, source) }
-  },
-  '--max-circuit-seconds': {
-    field: 'maxCircuitSeconds',
-    type: 'integer',
-    apply: (config, value, source) => { config.maxCircuitSeconds = parseInteger(value, source, 1, MAX_TIMER_SECONDS) }
-  },
-  '--allow-peers': {
-    field: 'allowPeersFile',
-    type: 'string',
-    env: 'LIFELINE_RELAY_ALLOW_PEERS',
-    apply: (config, value) => { config.allowPeersFile = value }
-  },
-  '--max-reservations-per-ip': integerOption('maxReservationsPerSource', 1),
-  '--max-connections': integerOption('maxConnections', 1),
-  '--max-connections-per-ip': integerOption('maxConnectionsPerSource', 1),
-  '--connection-rate': integerOption('connectionRate', 1),
-  '--connection-rate-per-ip': integerOption('connectionRatePerSource', 1),
-  '--max-pending': integerOption('maxPendingConnections', 1),
-  '--max-pending-per-ip': integerOption('maxPendingPerSource', 1),
-  '--upgrade-timeout-ms': integerOption('upgradeTimeoutMs', 1, MAX_TIMER_MS),
-  '--handshake-timeout-ms': integerOption('handshakeTimeoutMs', 1, MAX_TIMER_MS),
-  '--idle-timeout-ms': integerOption('idleTimeoutMs', 1, MAX_TIMER_MS),
-  '--circuit-buffer-budget': integerOption('circuitBufferBudgetBytes', 1),
-  '--metrics': {
-    field: 'metrics',
-    type: 'string',
-    env: 'LIFELINE_RELAY_METRICS',
-    apply: (config, value, source) => { config.metrics = parseListenAddress(value, source) }
-  },
-  '--auth-public-key': {
-    field: 'authPublicKeyFiles',
-    type: 'strings',
-    apply: (config, value) => { config.authPublicKeyFiles.push(value) }
-  },
-  '--tls-cert': {
-    field: 'tlsCert',
-    type: 'string',
-    env: 'LIFELINE_RELAY_TLS_CERT',
-    apply: (config, value) => { config.tlsCert = value }
-  },
-  '--tls-key': {
-    field: 'tlsKey',
-    type: 'string',
-    env: 'LIFELINE_RELAY_TLS_KEY',
-    apply: (config, value) => { config.tlsKey = value }
-  },
-  '--tls-handshake-timeout-ms': integerOption('tlsHandshakeTimeoutMs', 1, MAX_TIMER_MS),
-  '--log-format': {
-    field: 'logFormat',
-    type: 'string',
-    env: 'LIFELINE_RELAY_LOG_FORMAT',
-    apply: (config, value, source) => {
-      const format = LOG_FORMATS.find(f => f === value)
-      if (format === undefined) {
-        throw new ConfigError(`${source} must be one of ${LOG_FORMATS.join(', ')}, got "${value}"`)
-      }
-      config.logFormat = format
-    }
-  },
-  // rooms
-  '--redis': {
-    field: 'redis',
-    type: 'string',
-    env: 'LIFELINE_RELAY_REDIS',
-    apply: (config, value, source) => { config.redis = parseRedisUrl(value, source) }
-  },
-  '--redis-prefix': {
-    field: 'redisPrefix',
-    type: 'string',
-    apply: (config, value) => { config.redisPrefix = value }
-  },
-  '--presence-ttl-seconds': integerOption('presenceTtlSeconds', 1, MAX_TIMER_SECONDS),
-  '--max-rooms-per-peer': integerOption('maxRoomsPerPeer', 1),
-  '--max-room-members': integerOption('maxRoomMembers', 1),
-  '--room-buffer-bytes': integerOption('roomBufferBytes', 1)
-}
-
-type IntegerField = {
-  [K in keyof RelayConfig]: RelayConfig[K] extends number ? K : never
-}[keyof RelayConfig]
-
-function integerOption (field: IntegerField, min: number, max?: number): OptionSpec {
-  return { field, type: 'integer', apply: (config, value, source) => { config[field] = parseInteger(value, source, min, max) } }
 }
 
 /** Reads the `--config` file; `readFileSync` outside tests. */
