@@ -118,7 +118,8 @@ export class RelayConnector {
         failures.push(`${address.transport} (${address.text}): ${describeFailure(err)}`)
         if (failures.length === addresses.length) {
           settle()
-          reject(new Error(`every address of the relay failed: ${failures.join('; ')}`, { cause: err }))
+          // one address: its own error says it all
+          reject(addresses.length === 1 ? err : new Error(`every address of the relay failed: ${failures.join('; ')}`, { cause: err }))
         } else {
           // no reason to wait for the delay once the attempt before has failed
           next()
