@@ -321,6 +321,11 @@ export class LiteStream {
 export interface LiteConnectionOptions {
   /** Handles a STOP stream the relay opens (after multistream-select); others are declined. */
   onStop?: (stream: LiteStream) => void
+  /**
+   * Local address to dial from, e.g. 127.0.0.7: a relay counts its per-source
+   * limits per address, so clients spread over loopback addresses are many sources.
+   */
+  localAddress?: string
 }
 
 /** A Noise + Yamux connection to the relay over one WebSocket. */
@@ -340,7 +345,7 @@ export class LiteConnection {
   private flushQueued = false
 
   private constructor (url: string, private readonly options: LiteConnectionOptions) {
-    this.ws = new WebSocket(url, { perMessageDeflate: false })
+    this.ws = new WebSocket(url, { perMessageDeflate: false, ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }) })
     this.ws.binaryType = 'nodebuffer'
     this.ws.on('message', (data: Buffer) => { this.onWire(data) })
     this.ws.on('error', (err) => { this.close(err) })

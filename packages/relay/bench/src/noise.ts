@@ -32,6 +32,8 @@ export interface Identity {
   staticPublic: Buffer
   /** NoiseHandshakePayload { identity_key, identity_sig }. */
   payload: Buffer
+  /** The Ed25519 identity key, for what a peer signs besides its handshake (e.g. a room member record). */
+  signingKey: KeyObject
 }
 
 function rawPublicKey (key: KeyObject): Buffer {
@@ -58,7 +60,8 @@ export function createIdentity (): Identity {
     peerId: Buffer.concat([Buffer.from([0x00, publicKey.byteLength]), publicKey]),
     staticPrivate: x25519.privateKey,
     staticPublic,
-    payload: Buffer.concat([protobufBytes(1, publicKey), protobufBytes(2, signature)])
+    payload: Buffer.concat([protobufBytes(1, publicKey), protobufBytes(2, signature)]),
+    signingKey: ed25519.privateKey
   }
 }
 

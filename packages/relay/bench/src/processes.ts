@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import { setPriority } from 'node:os'
 import { createInterface } from 'node:readline'
 import { CLOCK_TICKS_PER_SECOND, RELAY_START_TIMEOUT_MS, STDERR_TAIL_LINES, STOP_TIMEOUT_MS, WORKER_NICENESS } from './constants.js'
-import type { Answer, AnswerKind, FromWorker, ToWorker } from './messages.js'
+import type { FromWorker, ToWorker } from './messages.js'
 
 /**
  * For the stock relay: Node 20 has no global WebSocket without this flag, and
@@ -42,6 +42,33 @@ function killGroup (child: ChildProcess, signal: NodeJS.Signals): void {
 function remember (child: ChildProcess): void {
   children.add(child)
   child.once('exit', () => { children.delete(child) })
+}
+
+/**
+ * Starts `command` (not a Node script: e.g. redis-server) in its own process group,
+ * killed with the others by `killAll`, with stdout and stderr piped.
+ */
+export function spawnTracked (command: string, args: string[]): ChildProcess {
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  remember(child)
+  // a command that cannot start reports it through 'error'; the caller sees 'exit' too
+  child.on('error', () => {})
+  return child
+}
+
+/** CPU time of process `pid` so far (user + system), seconds, from /proc/PID/stat; undefined once it is gone. */
+export function cpuSecondsOf (pid: number | undefined): number | undefined {
+  if (pid === undefined) {
+    return undefined
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // fields after the parenthesised command name; utime and stime are fields 14 and 15
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(rest[11]) + Number(rest[12])) / CLOCK_TICKS_PER_SECOND
+  } catch {
+    return undefined
+  }
 }
 
 export interface ExitInfo {
@@ -138,17 +165,7 @@ export class RelayProcess {
 
   /** CPU time used so far (user + system), seconds, from /proc/PID/stat. */
   cpuSeconds (): number | undefined {
-    if (!this.alive || this.child.pid === undefined) {
-      return undefined
-    }
-    try {
-      const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8')
-      // fields after the parenthesised command name; utime and stime are fields 14 and 15
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      return (Number(rest[11]) + Number(rest[12])) / CLOCK_TICKS_PER_SECOND
-    } catch {
-      return undefined
-    }
+    return this.alive ? cpuSecondsOf(this.child.pid) : undefined
   }
 
   killForMemory (): void {
@@ -169,8 +186,16 @@ export class RelayProcess {
   }
 }
 
-/** A client worker process, driven by one command and one answer at a time. */
-export class Worker {
+/** What every worker message has: its kind. A worker that cannot do a command at all answers `fatal`. */
+interface Envelope { kind: string }
+interface Fatal { kind: 'fatal', message: string }
+
+/**
+ * A client worker process, driven by one command and one answer at a time. `To` and
+ * `From` are its messages (messages.ts for bench:relay, rooms/messages.ts for
+ * bench:rooms); every worker understands `{ kind: 'stop' }`.
+ */
+export class Worker<To extends Envelope = ToWorker, From extends Envelope = FromWorker> {
   readonly child: ChildProcess
   readonly stderr: string[] = []
   exit: ExitInfo | undefined
@@ -198,19 +223,19 @@ export class Worker {
   }
 
   /** Sends `command` and waits for the answer of kind `kind`; rejects on a fatal answer, exit or timeout. */
-  async ask<K extends AnswerKind> (command: ToWorker, kind: K, timeoutMs: number): Promise<Answer<K>> {
+  async ask<K extends Exclude<From['kind'], 'fatal'>> (command: To, kind: K, timeoutMs: number): Promise<Extract<From, { kind: K }>> {
     if (this.exit !== undefined) {
       throw new Error(`worker already exited (${this.exitText()})`)
     }
-    let onMessage: ((message: FromWorker) => void) | undefined
+    let onMessage: ((message: From | Fatal) => void) | undefined
     let timer: ReturnType<typeof setTimeout> | undefined
     try {
-      return await new Promise<Answer<K>>((resolve, reject) => {
+      return await new Promise<Extract<From, { kind: K }>>((resolve, reject) => {
         onMessage = (message) => {
           if (message.kind === kind) {
-            resolve(message as Answer<K>)
+            resolve(message as Extract<From, { kind: K }>)
           } else if (message.kind === 'fatal') {
-            reject(new Error(`worker failed: ${message.message}`))
+            reject(new Error(`worker failed: ${(message as Fatal).message}`))
           }
         }
         this.child.on('message', onMessage)
@@ -238,7 +263,7 @@ export class Worker {
   async stop (): Promise<void> {
     if (this.exit === undefined) {
       try {
-        this.child.send({ kind: 'stop' } satisfies ToWorker)
+        this.child.send({ kind: 'stop' } satisfies Envelope)
       } catch {
         // the channel is already closed
       }

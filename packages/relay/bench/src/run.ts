@@ -31,8 +31,9 @@ import {
 } from './constants.js'
 import { NODE_FLAGS, RelayProcess, Worker, killAll } from './processes.js'
 import { formatTable } from './report.js'
+import { Tally } from './tally.js'
 import { RELAY_NAMES, RELAY_TITLES, type BenchResults, type CircuitResult, type Latency, type RelayName, type RelayOutcome, type ReservationResult } from './results.js'
-import type { Answer, AnswerKind, Failures, ToWorker } from './messages.js'
+import type { Answer, AnswerKind, ToWorker } from './messages.js'
 
 const DIST_DIR = dirname(fileURLToPath(import.meta.url))
 const RELAY_CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
@@ -113,39 +114,6 @@ function relayArgs (name: RelayName, keyFile: string, sizes: BenchSizes): string
     '--connection-rate-per-ip', String(UNLIMITED_RATE),
     '--circuit-buffer-budget', String(budget)
   ]
-}
-
-/** Failures of one phase over all workers; "refused" are the relay's answers, the rest errors. */
-class Tally {
-  readonly counts: Record<string, number> = {}
-  readonly examples: Record<string, string> = {}
-
-  add (kind: string, example: string, count = 1): void {
-    this.counts[kind] = (this.counts[kind] ?? 0) + count
-    this.examples[kind] ??= example.slice(0, 300)
-  }
-
-  merge (failures: Failures): void {
-    for (const [kind, count] of Object.entries(failures.counts)) {
-      this.add(kind, failures.examples[kind] ?? '', count)
-    }
-  }
-
-  get refused (): number {
-    return this.sum(kind => kind.includes(' refused: '))
-  }
-
-  get errors (): number {
-    return this.sum(kind => !kind.includes(' refused: '))
-  }
-
-  get failures (): Failures {
-    return { counts: this.counts, examples: this.examples }
-  }
-
-  private sum (include: (kind: string) => boolean): number {
-    return Object.entries(this.counts).filter(([kind]) => include(kind)).reduce((total, [, count]) => total + count, 0)
-  }
 }
 
 /** Samples the relay's RSS for its maximum, and kills the relay past RELAY_RSS_CAP_BYTES. */

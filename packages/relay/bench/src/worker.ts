@@ -14,11 +14,10 @@ import 'core-js/actual/promise/with-resolvers.js'
 import { setMaxListeners } from 'node:events'
 // the relay's own build of its Circuit Relay v2 codec and protocol IDs (see tsconfig.json for the path)
 import { HopMessage, Status, StopMessage } from '../../dist/serve/pb/circuit.js'
-import { HOP_PROTOCOL } from '../../dist/serve/protocols.js'
-import { MAX_FAILURE_KINDS } from './constants.js'
+import { FailureLog, errorText, failureKind, hop, pool, statusName, wsUrl } from './client-tools.js'
 import { LiteConnection, lengthPrefixed, type LiteStream } from './lite-client.js'
 import { createIdentity, type Identity } from './noise.js'
-import type { Failures, FromWorker, ToWorker } from './messages.js'
+import type { FromWorker, ToWorker } from './messages.js'
 
 /** A STOP exchange must finish in this; the relay waits as long for its answer. */
 const STOP_TIMEOUT_MS = 10_000
@@ -37,26 +36,6 @@ interface Pair {
   ends?: [LiteStream, LiteStream]
 }
 
-class FailureLog {
-  private counts: Record<string, number> = {}
-  private examples: Record<string, string> = {}
-
-  add (kind: string, example: string): void {
-    const known = kind in this.counts
-    const key = known || Object.keys(this.counts).length < MAX_FAILURE_KINDS ? kind : 'other'
-    this.counts[key] = (this.counts[key] ?? 0) + 1
-    this.examples[key] ??= example.slice(0, 300)
-  }
-
-  /** What was logged since the last take, and a fresh log. */
-  take (): Failures {
-    const taken = { counts: this.counts, examples: this.examples }
-    this.counts = {}
-    this.examples = {}
-    return taken
-  }
-}
-
 const failures = new FailureLog()
 let relayUrl = ''
 let clients: Client[] = []
@@ -64,61 +43,6 @@ let pairs: Pair[] = []
 
 function send (message: FromWorker): void {
   process.send?.(message)
-}
-
-function errorText (err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err)
-}
-
-/** A failure's kind: the error's class, or its message (without numbers and peer IDs) when the class says nothing. */
-function failureKind (stage: string, err: unknown, signal: AbortSignal): string {
-  if (signal.aborted) {
-    return `${stage}: timeout`
-  }
-  if (err instanceof Error) {
-    const detail = err.name !== 'Error' ? err.name : err.message.replace(/12D3Koo\w+|\d+/g, '#').slice(0, 60)
-    return `${stage}: ${detail}`
-  }
-  return `${stage}: ${String(err)}`
-}
-
-/** `/ip4/127.0.0.1/tcp/PORT/ws/p2p/ID` -> `ws://127.0.0.1:PORT` */
-function wsUrl (multiaddr: string): string {
-  const match = /^\/ip4\/([\d.]+)\/tcp\/(\d+)\/ws(\/|$)/.exec(multiaddr)
-  if (match === null) {
-    throw new Error(`not a /ip4/.../tcp/.../ws address: ${multiaddr}`)
-  }
-  return `ws://${match[1] ?? ''}:${match[2] ?? ''}`
-}
-
-/** Runs `task(i)` for i in [0, count), `concurrency` at once; none starts after `deadline`. Returns how many never started. */
-async function pool (count: number, concurrency: number, deadline: number, task: (index: number) => Promise<void>): Promise<number> {
-  let next = 0
-  let skipped = 0
-  const lane = async (): Promise<void> => {
-    while (next < count) {
-      const index = next++
-      if (performance.now() > deadline) {
-        skipped++
-        continue
-      }
-      await task(index)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane))
-  return skipped
-}
-
-/** A HOP answer's status for the failure log: its name, e.g. RESERVATION_REFUSED. */
-function statusName (reply: HopMessage): string {
-  return reply.status ?? 'no status'
-}
-
-/** One HOP exchange on a new stream: the relay's answer. */
-async function hop (connection: LiteConnection, request: HopMessage, signal: AbortSignal): Promise<{ reply: HopMessage, stream: LiteStream }> {
-  const stream = await connection.openStream(HOP_PROTOCOL, signal)
-  stream.writeAll(lengthPrefixed(HopMessage.encode(request)))
-  return { reply: HopMessage.decode(await stream.readMessage(signal)), stream }
 }
 
 /** Connects `client` (with `onStop` for a listener) and reserves a slot; true if granted, otherwise the failure is logged. */
