@@ -9,6 +9,7 @@
  * WebSocket frames (size cap, every protocol error closes only that socket) ->
  * libp2p upgrade: multistream, Noise, Yamux (deadline) -> a libp2p connection.
  */
+import { setMaxListeners } from 'node:events'
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import { UnsupportedOperationError, transportSymbol } from '@libp2p/interface'
@@ -89,6 +90,8 @@ class RelayWebSocketListener extends TypedEventEmitter<ListenerEvents> implement
 
   constructor (components: RelayWebSocketsComponents, init: RelayWebSocketsInit, upgrader: Upgrader) {
     super()
+    // every handshake in flight listens on this one signal (the pending caps bound them)
+    setMaxListeners(Infinity, this.shutdown.signal)
     this.init = init
     this.upgrader = upgrader
     this.logger = components.logger
