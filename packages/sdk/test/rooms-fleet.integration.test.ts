@@ -125,9 +125,11 @@ describe('autoConnect', () => {
     const b = await startPeer([r2])
     const c = await startPeer([r3])
     const rooms = await Promise.all([a, b, c].map(async p => p.join('mesh', { autoConnect: true })))
-    for (const p of [a, b, c]) {
+    for (const [i, p] of [a, b, c].entries()) {
       const others = [a, b, c].filter(o => o !== p).map(o => o.peerId).sort()
       await expect.poll(() => p.links().filter(l => !l.closed).map(l => l.remotePeerId).sort()).toEqual(others)
+      // a room forwards the messages of its members only: each must see the others first
+      await expect.poll(() => rooms[i] === undefined ? [] : memberIds(rooms[i])).toEqual(others)
     }
     const heard = rooms.map(() => [] as string[])
     rooms.forEach((room, i) => { room.addEventListener('message', evt => { heard[i]?.push(text(evt.detail.data)) }) })
