@@ -226,14 +226,18 @@ export class RoomImpl extends TypedEventEmitter<RoomEvents> implements Room {
     this.retryTimer = undefined
     const now = this.components.now()
     const held = new Map(this.components.held().map(h => [h.relay.peerId.toString(), h]))
+    // the pool reports every ping: tell listeners only when a stream started or stopped
+    let changed = false
     for (const [relayId, relay] of this.relays) {
       const h = held.get(relayId)
       if (h === undefined) {
         this.stopActive(relay)
         this.relays.delete(relayId)
+        changed = true
       } else if (relay.active !== undefined && relay.active.connection !== h.connection) {
         // held again on a new connection: the old stream went with the old one
         this.stopActive(relay)
+        changed = true
       }
     }
     let nextRetry = Infinity
@@ -245,6 +249,7 @@ export class RoomImpl extends TypedEventEmitter<RoomEvents> implements Room {
       }
       if (relay.retryAt <= now) {
         this.open(relay, h.connection)
+        changed = true
       } else {
         nextRetry = Math.min(nextRetry, relay.retryAt)
       }
@@ -252,7 +257,9 @@ export class RoomImpl extends TypedEventEmitter<RoomEvents> implements Room {
     if (nextRetry !== Infinity) {
       this.retryTimer = setTimeout(() => { this.reconcile() }, nextRetry - now)
     }
-    this.notify()
+    if (changed) {
+      this.notify()
+    }
   }
 
   /** A link was opened (either way): forward its messages if its peer is a member. */
@@ -282,6 +289,7 @@ export class RoomImpl extends TypedEventEmitter<RoomEvents> implements Room {
               relay.failures = 0
               relay.refusal = undefined
               this.apply(this.view.replace(relay.relayId, entries))
+              this.notify()
             }
           },
           joined: async members => {
@@ -319,6 +327,7 @@ export class RoomImpl extends TypedEventEmitter<RoomEvents> implements Room {
       ? new LifelineError('ROOM_REFUSED', `Relay ${relay.relayId} refused to join room "${this.name}": ${relay.lastError}`)
       : undefined
     this.components.log('room "%s" on relay %s: %s; joining again in %d ms', this.name, relay.relayId, relay.lastError, Math.round(relay.retryAt - this.components.now()))
+    this.notify()
     this.reconcile()
   }
 

@@ -75,9 +75,6 @@ export class Rooms {
       this.rooms.set(name, room)
       await room.start()
       await room.joined({ signal: limit.signal })
-      for (const link of this.linksOfMembers(room)) {
-        room.linkAdded(link)
-      }
       return room
     } catch (err: unknown) {
       await room?.leave()
@@ -167,9 +164,5 @@ export class Rooms {
       }
       this.lookups.delete(oldest)
     }
-  }
-
-  private linksOfMembers (room: RoomImpl): Link[] {
-    return room.members().map(m => this.components.link(m.peerId)).filter((link): link is Link => link !== undefined)
   }
 }
