@@ -122,6 +122,32 @@ export async function verifySignature (key: PeerId, signed: SignedMember): Promi
 }
 
 /**
+ * The members of one relay event that pass every check, this peer's own left out;
+ * `known` skips the signature check of a record verified before (byte for byte).
+ */
+export async function verifyMembers (members: readonly Member[], topic: Uint8Array, self: string, known: (entry: MemberEntry) => boolean): Promise<{ entries: MemberEntry[], invalid: Array<{ peerId?: string, reason: InvalidRecord }> }> {
+  const entries: MemberEntry[] = []
+  const invalid: Array<{ peerId?: string, reason: InvalidRecord }> = []
+  for (const member of members) {
+    const decoded = decodeMember(member, topic)
+    if ('invalid' in decoded) {
+      invalid.push({ reason: decoded.invalid })
+      continue
+    }
+    const { entry, key } = decoded
+    if (entry.peerId === self) {
+      continue
+    }
+    if (!known(entry) && !await verifySignature(key, entry.signed)) {
+      invalid.push({ peerId: entry.peerId, reason: 'bad-signature' })
+      continue
+    }
+    entries.push(entry)
+  }
+  return { entries, invalid }
+}
+
+/**
  * The relay a member is held on, from the addresses the relay gave: only those that
  * parse as relay addresses and end in the relay's own ID (a relay cannot point
  * others at a third party's ID), a bounded number of bounded length.

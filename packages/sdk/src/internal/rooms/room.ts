@@ -3,8 +3,8 @@
  * "source" of the room's view each, view.ts), opened as the pool reserves and
  * dropped with its relay. A stream that ends while its relay is still held is
  * opened again after a backoff. Every member record a relay sends is checked again
- * here (records.ts). The room forwards the messages of its members' links, and with
- * `autoConnect` opens those links (auto-connect.ts).
+ * here (records.ts). The room forwards the messages of its members' links
+ * (member-links.ts), and with `autoConnect` opens those links (auto-connect.ts).
  */
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
@@ -22,8 +22,9 @@ import { describeFailure } from '../util/failure.js'
 import type { RelayAddress } from '../util/parse.js'
 import { AutoConnect } from './auto-connect.js'
 import { describeJoinEnd, JoinStream, type JoinEnd } from './join-stream.js'
+import { MemberLinks } from './member-links.js'
 import type { Member, SignedMember } from './pb/rooms.js'
-import { decodeMember, metadataBytes, verifySignature, type MemberEntry } from './records.js'
+import { metadataBytes, verifyMembers, type MemberEntry } from './records.js'
 import { RoomView, type ViewChange, type ViewMember } from './view.js'
 
 /** A relay holding our reservation, and the connection it is held on. */
@@ -84,8 +85,7 @@ export class RoomImpl extends TypedEventEmitter<RoomEvents> implements Room {
   private readonly view: RoomView
   private readonly relays = new Map<string, RelayState>()
   private readonly autoConnect: AutoConnect | undefined
-  /** Member links whose messages the room forwards, with their listeners. */
-  private readonly listening = new Map<string, { link: Link, remove: () => void }>()
+  private readonly links: MemberLinks
   private readonly changed = new EventTarget()
   private metadata: Uint8Array
   private seq = 0n
@@ -111,6 +111,11 @@ export class RoomImpl extends TypedEventEmitter<RoomEvents> implements Room {
         log: components.log
       })
       : undefined
+    this.links = new MemberLinks({
+      link: peerId => components.link(peerId),
+      onMessage: message => { this.safeDispatchEvent('message', { detail: message }) },
+      onClose: peerId => { this.autoConnect?.linkClosed(peerId) }
+    })
   }
 
   get left (): boolean {
@@ -209,9 +214,7 @@ export class RoomImpl extends TypedEventEmitter<RoomEvents> implements Room {
     }
     this.relays.clear()
     this.autoConnect?.stop()
-    for (const peerId of [...this.listening.keys()]) {
-      this.stopListening(peerId)
-    }
+    this.links.forgetAll()
     this.components.onLeft(this)
     this.notify()
     await Promise.resolve()
@@ -265,7 +268,7 @@ export class RoomImpl extends TypedEventEmitter<RoomEvents> implements Room {
   /** A link was opened (either way): forward its messages if its peer is a member. */
   linkAdded (link: Link): void {
     if (this.view.member(link.remotePeerId) !== undefined) {
-      this.listen(link.remotePeerId)
+      this.links.listen(link.remotePeerId)
     }
   }
 
@@ -345,25 +348,10 @@ export class RoomImpl extends TypedEventEmitter<RoomEvents> implements Room {
 
   /** The members of an event that pass every check; the others are counted and dropped. */
   private async verified (members: Member[]): Promise<MemberEntry[]> {
-    const self = this.components.self.toString()
-    const entries: MemberEntry[] = []
-    for (const member of members) {
-      const decoded = decodeMember(member, this.topic)
-      if ('invalid' in decoded) {
-        this.invalidRecords++
-        this.components.log('room "%s": dropped a member record (%s)', this.name, decoded.invalid)
-        continue
-      }
-      const { entry, key } = decoded
-      if (entry.peerId === self) {
-        continue
-      }
-      if (!this.view.knows(entry) && !await verifySignature(key, entry.signed)) {
-        this.invalidRecords++
-        this.components.log('room "%s": dropped a member record of %s (bad-signature)', this.name, entry.peerId)
-        continue
-      }
-      entries.push(entry)
+    const { entries, invalid } = await verifyMembers(members, this.topic, this.components.self.toString(), entry => this.view.knows(entry))
+    for (const { peerId, reason } of invalid) {
+      this.invalidRecords++
+      this.components.log('room "%s": dropped a member record of %s (%s)', this.name, peerId ?? 'an unknown peer', reason)
     }
     return entries
   }
@@ -372,10 +360,10 @@ export class RoomImpl extends TypedEventEmitter<RoomEvents> implements Room {
     for (const change of changes) {
       const peerId = change.member.peerId
       if (change.type === 'join') {
-        this.listen(peerId)
+        this.links.listen(peerId)
         this.autoConnect?.consider(peerId)
       } else if (change.type === 'leave') {
-        this.stopListening(peerId)
+        this.links.forget(peerId)
         this.autoConnect?.forget(peerId)
       }
       this.safeDispatchEvent(change.type, { detail: toMember(change.member) })
@@ -383,36 +371,6 @@ export class RoomImpl extends TypedEventEmitter<RoomEvents> implements Room {
     if (changes.length > 0) {
       this.notify()
     }
-  }
-
-  private listen (peerId: string): void {
-    const link = this.components.link(peerId)
-    const current = this.listening.get(peerId)
-    if (link === undefined || link.closed || current?.link === link) {
-      return
-    }
-    this.stopListening(peerId)
-    const onMessage = (evt: CustomEvent<Uint8Array>): void => {
-      this.safeDispatchEvent('message', { detail: { from: peerId, data: evt.detail } })
-    }
-    const onClose = (): void => {
-      this.stopListening(peerId)
-      this.autoConnect?.linkClosed(peerId)
-    }
-    link.addEventListener('message', onMessage)
-    link.addEventListener('close', onClose, { once: true })
-    this.listening.set(peerId, {
-      link,
-      remove: () => {
-        link.removeEventListener('message', onMessage)
-        link.removeEventListener('close', onClose)
-      }
-    })
-  }
-
-  private stopListening (peerId: string): void {
-    this.listening.get(peerId)?.remove()
-    this.listening.delete(peerId)
   }
 
   /** Every record is newer than the last: ms since the epoch, or one more when the clock is behind. */
