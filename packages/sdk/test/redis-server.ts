@@ -12,6 +12,8 @@ export const REDIS_MISSING = 'redis-server is not installed, and the rooms fleet
 
 export interface RedisServer {
   url: string
+  /** Ends the process at once (SIGKILL), as a crash would. */
+  kill(): Promise<void>
 }
 
 const running = new Set<ChildProcess>()
@@ -51,18 +53,19 @@ export async function startRedisServer (): Promise<RedisServer> {
     child.once('error', err => { reject(new Error(`${REDIS_MISSING} (${err.message})`)) })
     child.once('exit', code => { reject(new Error(`redis-server exited (${String(code)}) before it was ready: ${output}`)) })
   })
-  return { url: `redis://127.0.0.1:${port}` }
+  return { url: `redis://127.0.0.1:${port}`, kill: async () => { await kill(child) } }
+}
+
+async function kill (child: ChildProcess): Promise<void> {
+  running.delete(child)
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return
+  }
+  const exited = new Promise(resolve => child.once('exit', resolve))
+  child.kill('SIGKILL')
+  await exited
 }
 
 export async function stopRedisServers (): Promise<void> {
-  const children = [...running]
-  running.clear()
-  await Promise.all(children.map(async child => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      return
-    }
-    const exited = new Promise(resolve => child.once('exit', resolve))
-    child.kill('SIGKILL')
-    await exited
-  }))
+  await Promise.all([...running].map(kill))
 }

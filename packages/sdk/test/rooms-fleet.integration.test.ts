@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Peer, PeerInit, Room } from '../src/index.js'
 import { startRedisServer, stopRedisServers } from './redis-server.js'
 import { fleetArgs, startRelay, type RelayProcess } from './relay-process.js'
-import { TestPeers } from './support.js'
+import { codeOf, TestPeers } from './support.js'
 
 /**
  * A short presence TTL, so a killed relay's members go in about two seconds (the
@@ -116,6 +116,21 @@ describe('rooms across relays sharing Redis', () => {
     expect(link.status().relayPeerId).toBe(idOf(r3))
     await link.send('looked up')
     expect(await incoming).toBe('looked up')
+  })
+
+  it('connect() reports DIRECTORY_UNAVAILABLE when our relays cannot look the peer up while their Redis is down', async () => {
+    const redis = await startRedisServer()
+    const args = fleetArgs({ redis: redis.url, presenceTtlSeconds: PRESENCE_TTL_SECONDS })
+    const [near, far] = await Promise.all([startRelay(args), startRelay(args)])
+    try {
+      const a = await startPeer([near])
+      const b = await startPeer([far])
+      await redis.kill()
+      expect(await codeOf(a.connect(b.peerId))).toBe('DIRECTORY_UNAVAILABLE')
+    } finally {
+      await peers.stopAll()
+      await Promise.all([near.stop(), far.stop()])
+    }
   })
 })
 
