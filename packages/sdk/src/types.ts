@@ -235,10 +235,13 @@ export interface Peer extends TypedEventTarget<PeerEvents> {
   status(): PeerStatus
   /**
    * Open (or return the open) link to a peer. Resolves as soon as the relayed path
-   * carries messages; a direct WebRTC path is tried in the background.
+   * carries messages; a direct WebRTC path is tried in the background. The relays
+   * tried are ours, then those the peer's room records name; when none reaches it,
+   * one of ours is asked where it is reserved (LOOKUP) and those are tried once more.
    *
    * @throws {LifelineError} `INVALID_PEER_ID`, `NOT_STARTED`, `PEER_UNREACHABLE`,
-   * `RELAY_UNREACHABLE`, `ABORTED`, `TIMEOUT`
+   * `RELAY_UNREACHABLE`, `DIRECTORY_UNAVAILABLE` (the LOOKUP could not be answered),
+   * `ABORTED`, `TIMEOUT`
    */
   connect(peerId: string, options?: ConnectOptions): Promise<Link>
   /** Open links, by remote peer ID. */
