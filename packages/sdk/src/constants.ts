@@ -336,3 +336,102 @@ export const MAX_RELAY_AUTH_RESPONSE_BYTES = 1024
 
 /** A refusal reason from the relay is shown in status and errors up to this length. */
 export const MAX_RELAY_AUTH_REASON_CHARS = 64
+
+// ---------------------------------------------------------------------------
+// Rooms (internal/rooms/): peer.join(), /lifeline/rooms/1.0.0 (protocols/rooms.proto)
+// ---------------------------------------------------------------------------
+
+/** Protocol of the relays' rooms service. */
+export const ROOMS_PROTOCOL = '/lifeline/rooms/1.0.0'
+
+/**
+ * The namespace rooms are named in when `PeerInit.roomNamespace` is not set. Apps
+ * that share a fleet of relays set their own, so that their "chat" is not another
+ * app's.
+ */
+export const DEFAULT_ROOM_NAMESPACE = 'lifeline'
+
+/**
+ * Longest room name (and namespace), in UTF-8 bytes. Only its hash goes on the wire;
+ * the bound keeps a name an application mistake (a whole document) from being hashed
+ * and reported, and leaves room for any human-readable name.
+ */
+export const MAX_ROOM_NAME_BYTES = 1024
+
+/**
+ * Largest metadata of a member, in bytes: the relay's MAX_ROOM_METADATA_BYTES, which
+ * refuses a larger JOIN with BAD_REQUEST. Refused here first, with a clear error.
+ */
+export const MAX_ROOM_METADATA_BYTES = 4 * 1024
+
+/**
+ * Largest RoomEvent read from a relay. A SNAPSHOT lists at most the relay's
+ * `--max-room-members` (64 by default) members of at most 4 KiB metadata plus a
+ * signature and a few addresses each: about 300 KiB. 1 MiB is the relay's own per
+ * member buffer (DEFAULT_ROOM_SUBSCRIBER_BUFFER_BYTES); a larger message is garbage
+ * and closes the stream.
+ */
+export const MAX_ROOM_EVENT_BYTES = 1024 * 1024
+
+/**
+ * Members one room keeps, across every relay's view. Four times the relay's default
+ * members per room (64): a fleet of a few relays. A browser keeps links to a few
+ * dozen peers at most; a room far larger is better served by another design. Members
+ * past it are not kept (and counted, `RoomStatus.droppedMembers`).
+ */
+export const MAX_ROOM_MEMBERS = 256
+
+/**
+ * Relays kept per member (one entry each in a fleet's view). A peer holds 2
+ * reservations by default (DEFAULT_RELAY_RESERVATIONS); 8 covers an app that holds
+ * more. Addresses kept per relay, likewise: one per transport, and a few announced.
+ */
+export const MAX_RELAYS_PER_MEMBER = 8
+export const MAX_ADDRS_PER_RELAY = 8
+
+/**
+ * Addresses one Member of a RoomEvent may list before the event is garbage (the
+ * stream is closed). Four times those kept: a relay announcing several names.
+ */
+export const MAX_RELAY_ADDRS_READ = 4 * MAX_ADDRS_PER_RELAY
+
+/**
+ * Longest relay address kept from a member record, in characters. A WebRTC-Direct
+ * address with its certhash and peer ID is under 200.
+ */
+export const MAX_RELAY_ADDR_CHARS = 512
+
+/** Without a caller's signal, `join()` waits this long for a relay's SNAPSHOT: as connect(). */
+export const DEFAULT_JOIN_TIMEOUT_MS = 15_000
+
+/**
+ * A relay whose JOIN stream ended (refused, cut off, garbage) is joined again after
+ * a jittered backoff, doubling from 1 s to 30 s: the relay pool's own backoff
+ * (RELAY_BACKOFF_BASE_MS, RELAY_BACKOFF_MAX_MS).
+ */
+export const ROOM_REJOIN_BASE_MS = 1000
+export const ROOM_REJOIN_MAX_MS = 30_000
+
+/**
+ * A LOOKUP (one request, one answer) gets as long as a relay dial
+ * (RELAY_DIAL_TIMEOUT_MS), within connect()'s deadline.
+ */
+export const ROOM_LOOKUP_TIMEOUT_MS = 5000
+
+/**
+ * Remote peers whose LOOKUP answers are kept as relay hints, the oldest forgotten
+ * first. A link keeps using its remote's hints to restore routes; 256 is the default
+ * of inbound links (DEFAULT_MAX_INBOUND_LINKS).
+ */
+export const MAX_LOOKUP_HINTS = 256
+
+/**
+ * With `autoConnect`, a failed dial to a member is tried again after a jittered
+ * backoff, doubling from 2 s to 60 s while the member stays: the direct upgrade's
+ * retry (DIRECT_RETRY_BASE_MS, DIRECT_RETRY_MAX_MS).
+ */
+export const AUTO_CONNECT_RETRY_BASE_MS = 2000
+export const AUTO_CONNECT_RETRY_MAX_MS = 60_000
+
+/** A relay's refusal message is shown in errors and status up to this length. */
+export const MAX_ROOM_REFUSAL_CHARS = 200

@@ -2,6 +2,7 @@ import { generateKeyPair, privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import {
   DEFAULT_MAX_INBOUND_LINKS,
+  DEFAULT_ROOM_NAMESPACE,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_RECEIVE_WINDOW_BYTES,
   DEFAULT_RELAY_RESERVATIONS,
@@ -11,6 +12,7 @@ import {
 } from './constants.js'
 import { LifelineError } from './errors.js'
 import { PeerImpl } from './internal/peer/peer.js'
+import { roomNameBytes } from './internal/rooms/topic.js'
 import { parseRelays } from './internal/util/parse.js'
 import type { Peer, PeerInit } from './types.js'
 
@@ -65,6 +67,8 @@ export async function createPeer (init: PeerInit): Promise<Peer> {
   if (init.relayToken !== undefined && typeof init.relayToken !== 'function') {
     throw new LifelineError('INVALID_CONFIG', `relayToken must be a function (relay) => Promise<string> returning a token, got ${typeof init.relayToken}`)
   }
+  const roomNamespace = init.roomNamespace ?? DEFAULT_ROOM_NAMESPACE
+  roomNameBytes('namespace', roomNamespace)
   return PeerImpl.create({
     privateKey: await loadKey(init.privateKey),
     relays,
@@ -76,6 +80,7 @@ export async function createPeer (init: PeerInit): Promise<Peer> {
     sendBufferBytes,
     receiveWindowBytes,
     maxInboundLinks: positiveInteger('maxInboundLinks', init.maxInboundLinks, DEFAULT_MAX_INBOUND_LINKS),
-    relayToken: init.relayToken
+    relayToken: init.relayToken,
+    roomNamespace
   })
 }

@@ -28,6 +28,16 @@ export type LifelineErrorCode =
   | 'PROTOCOL_ERROR'
   /** The remote peer does not support the requested protocol. */
   | 'UNSUPPORTED_PROTOCOL'
+  /**
+   * A relay refused to let this peer join a room (its code and message are in the
+   * error's message: `LIMIT`, `NOT_AUTHORIZED`, `BAD_REQUEST`), or the room was left.
+   */
+  | 'ROOM_REFUSED'
+  /**
+   * A relay's shared directory (a fleet's Redis) is unreachable, so it could not say
+   * where a peer is reserved.
+   */
+  | 'DIRECTORY_UNAVAILABLE'
 
 const LIFELINE_ERROR = 'LifelineError'
 

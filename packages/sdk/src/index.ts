@@ -14,12 +14,16 @@ export {
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_RECEIVE_WINDOW_BYTES,
   DEFAULT_SEND_BUFFER_BYTES,
-  LINK_PROTOCOL
+  DEFAULT_ROOM_NAMESPACE,
+  LINK_PROTOCOL,
+  MAX_ROOM_METADATA_BYTES,
+  ROOMS_PROTOCOL
 } from './constants.js'
 export type {
   AbortOptions,
   ConnectOptions,
   ConnectProgress,
+  JoinOptions,
   Link,
   LinkDirection,
   LinkEvents,
@@ -34,5 +38,11 @@ export type {
   RelayStatus,
   RelayTokenSource,
   RelayTransport,
+  Room,
+  RoomEvents,
+  RoomMember,
+  RoomMessage,
+  RoomRelayStatus,
+  RoomStatus,
   Stream
 } from './types.js'

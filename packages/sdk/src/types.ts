@@ -89,6 +89,15 @@ export interface PeerInit {
    * @default none: reserve without a token
    */
   relayToken?: RelayTokenSource
+  /**
+   * The namespace this app's rooms are named in: a room's topic on the wire is
+   * SHA-256("lifeline-room/v1\0" + namespace + "\0" + name), so apps sharing a fleet
+   * of relays, each with its own namespace, never meet in a room of the same name.
+   * Non-empty, at most 1024 UTF-8 bytes.
+   *
+   * @default 'lifeline' (DEFAULT_ROOM_NAMESPACE)
+   */
+  roomNamespace?: string
 }
 
 /** See `PeerInit.relayToken`. */
@@ -159,6 +168,32 @@ export interface LinkStatus {
   direction: LinkDirection
 }
 
+/** One relay's part in a room: the JOIN stream this peer holds on it. */
+export interface RoomRelayStatus {
+  /** The relay's peer ID (one of ours, holding our reservation). */
+  peerId: string
+  /**
+   * `joining`: JOIN sent, no SNAPSHOT yet; `joined`: the relay lists its view of the
+   * room; `partial`: joined, but the relay's fleet directory is away, so only the
+   * relay's own members are listed; `down`: the stream ended and is opened again
+   * after a backoff (see `lastError`).
+   */
+  state: 'joining' | 'joined' | 'partial' | 'down'
+  /** Why the last stream ended: the relay's refusal (`LIMIT: ...`) or what broke. */
+  lastError?: string
+}
+
+export interface RoomStatus {
+  name: string
+  /** Other members known, across every relay. */
+  members: number
+  relays: RoomRelayStatus[]
+  /** Member records dropped because their signature, topic or fields were invalid. */
+  invalidRecords: number
+  /** Members not kept because the room held MAX_ROOM_MEMBERS already. */
+  droppedMembers: number
+}
+
 export interface PeerStatus {
   peerId: string
   started: boolean
@@ -168,6 +203,8 @@ export interface PeerStatus {
   links: LinkStatus[]
   /** Multiaddrs other peers can use to reach this one. */
   addresses: string[]
+  /** Rooms joined and not left. */
+  rooms: RoomStatus[]
 }
 
 export interface PeerEvents {
@@ -198,10 +235,13 @@ export interface Peer extends TypedEventTarget<PeerEvents> {
   status(): PeerStatus
   /**
    * Open (or return the open) link to a peer. Resolves as soon as the relayed path
-   * carries messages; a direct WebRTC path is tried in the background.
+   * carries messages; a direct WebRTC path is tried in the background. The relays
+   * tried are ours, then those the peer's room records name; when none reaches it,
+   * one of ours is asked where it is reserved (LOOKUP) and those are tried once more.
    *
    * @throws {LifelineError} `INVALID_PEER_ID`, `NOT_STARTED`, `PEER_UNREACHABLE`,
-   * `RELAY_UNREACHABLE`, `ABORTED`, `TIMEOUT`
+   * `RELAY_UNREACHABLE`, `DIRECTORY_UNAVAILABLE` (the LOOKUP could not be answered),
+   * `ABORTED`, `TIMEOUT`
    */
   connect(peerId: string, options?: ConnectOptions): Promise<Link>
   /** Open links, by remote peer ID. */
@@ -212,6 +252,104 @@ export interface Peer extends TypedEventTarget<PeerEvents> {
   handle(protocol: string, handler: (stream: Stream, remotePeerId: string) => void): Promise<void>
   /** The private key to pass as `privateKey` to keep this identity. */
   exportPrivateKey(): Uint8Array
+  /**
+   * Join a room: find the other peers that joined `name` (in `PeerInit.roomNamespace`)
+   * through the relays. Waits for a relay reservation (as `online()`), then joins
+   * through every relay holding one; resolves once a relay has listed the room.
+   * Joining a room already joined (and not left) is refused: use its `Room`.
+   *
+   * @throws {LifelineError} `INVALID_CONFIG` (bad name or metadata), `NOT_STARTED`,
+   * `ROOM_REFUSED` (every relay refused: its code and message), `RELAY_UNREACHABLE`
+   * (no reservation in time), `ABORTED`, `TIMEOUT`
+   */
+  join(name: string, options?: JoinOptions): Promise<Room>
+}
+
+export interface JoinOptions extends AbortOptions {
+  /**
+   * What this peer tells the room about itself (a display name, an avatar hash): a
+   * string is sent as UTF-8. Opaque to relays, signed by this peer, at most 4 KiB
+   * (MAX_ROOM_METADATA_BYTES).
+   *
+   * @default empty
+   */
+  metadata?: Uint8Array | string
+  /**
+   * Open a link to every member, those there now and each that joins. Of two
+   * members only the one whose peer ID string sorts lower dials; the other accepts,
+   * so they never open two links to each other. A failed dial is tried again while
+   * the member stays.
+   *
+   * @default false
+   */
+  autoConnect?: boolean
+}
+
+/** A member of a room, other than this peer. */
+export interface RoomMember {
+  peerId: string
+  /** Its metadata, from its newest signed record. */
+  metadata: Uint8Array
+  /** Peer IDs of the relays holding its membership (the relays it is reserved on). */
+  relays: string[]
+}
+
+/** A message a member sent on its link to this peer. */
+export interface RoomMessage {
+  from: string
+  data: Uint8Array
+}
+
+export interface RoomEvents {
+  /** A member appeared: its first relay listed it. */
+  join: CustomEvent<RoomMember>
+  /** A member is gone: the last relay that listed it no longer does. */
+  leave: CustomEvent<RoomMember>
+  /** A member's metadata, or the relays it is held on, changed. */
+  update: CustomEvent<RoomMember>
+  /**
+   * A message arrived on the link of a current member. Room messages are link
+   * messages: a member in two rooms shared with this peer has one link, and its
+   * messages show in both rooms.
+   */
+  message: CustomEvent<RoomMessage>
+  /** Anything in `status()` changed. */
+  status: CustomEvent<RoomStatus>
+}
+
+export interface Room extends TypedEventTarget<RoomEvents> {
+  readonly name: string
+  /** True once `leave()` was called (or the peer stopped). */
+  readonly left: boolean
+  /** The other members now (not this peer). */
+  members(): RoomMember[]
+  /** Relays joined through, their state and last errors, counts. */
+  status(): RoomStatus
+  /**
+   * Open (or return the open) link to a member, as `Peer.connect()`; when none of our
+   * relays reaches it, through the relays its record names.
+   *
+   * @throws {LifelineError} as `Peer.connect()`
+   */
+  connect(peerId: string, options?: ConnectOptions): Promise<Link>
+  /**
+   * Send `data` on the link of every member that has one open (see `connect()` and
+   * `autoConnect`). Resolves once every link has taken it; a link that closes
+   * meanwhile is skipped. These are link messages: a member that shares two rooms
+   * with this peer gets them in both.
+   *
+   * @throws {LifelineError} `MESSAGE_TOO_LARGE`, `ABORTED`
+   */
+  send(data: Uint8Array | string, options?: AbortOptions): Promise<void>
+  /**
+   * Tell the room new metadata: a newer signed record is sent on every relay's JOIN
+   * stream, and the members get `update`.
+   *
+   * @throws {LifelineError} `INVALID_CONFIG` (over 4 KiB), `ROOM_REFUSED` (the room was left)
+   */
+  setMetadata(metadata: Uint8Array | string, options?: AbortOptions): Promise<void>
+  /** Leave: every JOIN stream is closed, which the relays tell the other members. Idempotent. */
+  leave(): Promise<void>
 }
 
 export interface PathChange {

@@ -28,6 +28,17 @@ async function exited (child: ChildProcess): Promise<void> {
   await new Promise(resolve => child.once('exit', resolve))
 }
 
+/** Rooms shared by a fleet: the relay's `--redis URL --presence-ttl-seconds N`. */
+export interface FleetOptions {
+  redis: string
+  presenceTtlSeconds: number
+}
+
+/** The flags that put a relay into a fleet sharing `redis`. */
+export function fleetArgs ({ redis, presenceTtlSeconds }: FleetOptions): string[] {
+  return ['--redis', redis, '--presence-ttl-seconds', String(presenceTtlSeconds)]
+}
+
 export async function startRelay (extraArgs: string[] = []): Promise<RelayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'lifeline-relay-'))
   const key = join(dir, 'relay.key')

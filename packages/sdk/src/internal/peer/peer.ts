@@ -13,19 +13,22 @@ import {
   DEFAULT_ONLINE_TIMEOUT_MS,
   LINK_PROTOCOL,
   MAX_PATHS_PER_LINK,
-  MAX_PENDING_INBOUND_LINKS
+  MAX_PENDING_INBOUND_LINKS,
+  ROOMS_PROTOCOL
 } from '../../constants.js'
 import { isLifelineError, LifelineError } from '../../errors.js'
-import type { AbortOptions, ConnectOptions, Link, LinkDirection, Peer, PeerEvents, PeerStatus, RelayStatus, RelayTokenSource } from '../../types.js'
+import type { AbortOptions, ConnectOptions, JoinOptions, Link, LinkDirection, Peer, PeerEvents, PeerStatus, RelayStatus, RelayTokenSource, Room } from '../../types.js'
 import { LinkImpl, type LinkPathEvents } from '../link/link.js'
 import { authenticate } from '../relay/auth.js'
 import { reserve } from '../relay/hop.js'
 import { RelayConnector } from '../relay/connect.js'
 import { RelayPool } from '../relay/pool.js'
+import { Rooms } from '../rooms/rooms.js'
 import { LinkRoutes, type LinkRoutesComponents } from '../routes/link-routes.js'
 import { onNetworkOnline } from '../runtime/network.js'
 import { abortError, deadline, isTimeoutReason, waitFor } from '../util/abort.js'
 import { parsePeerId, type RelayAddress } from '../util/parse.js'
+import { mergeRelays } from '../util/relays.js'
 import { createNode, type Libp2pNode } from './libp2p-node.js'
 
 export interface PeerConfig {
@@ -40,6 +43,7 @@ export interface PeerConfig {
   receiveWindowBytes: number
   maxInboundLinks: number
   relayToken: RelayTokenSource | undefined
+  roomNamespace: string
 }
 
 interface LinkState {
@@ -53,6 +57,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
   private readonly node: Libp2pNode
   private readonly pool: RelayPool
   private readonly connector: RelayConnector
+  private readonly rooms: Rooms
   private readonly linkStates = new Map<string, LinkState>()
   /** What every link's routes use of the node and the pool (each adds its own log). */
   private readonly routeComponents: Omit<LinkRoutesComponents, 'log'>
@@ -102,10 +107,25 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
       connectRelay: async (relay, options) => this.connector.connect(relay, options),
       getConnections: peer => node.getConnections(peer),
       newStream: async (connection, { signal }) => connection.newStream(LINK_PROTOCOL, { signal, runOnLimitedConnection: true }),
-      relays: () => this.pool.ranked(),
+      // ours first, then where rooms and LOOKUPs say the remote is reserved
+      relays: remote => mergeRelays(this.pool.ranked(), this.rooms.hintsFor(remote.toString())),
       now: () => Date.now(),
       random: Math.random
     }
+    this.rooms = new Rooms({
+      self: node.peerId,
+      privateKey: config.privateKey,
+      namespace: config.roomNamespace,
+      held: () => this.pool.held(),
+      online: async options => this.online(options),
+      newStream: async (connection, signal) => connection.newStream(ROOMS_PROTOCOL, { signal }),
+      connect: async (peerId, options) => this.connect(peerId, options),
+      link: peerId => this.linkStates.get(peerId)?.link,
+      now: () => Date.now(),
+      random: Math.random,
+      log: logger(`lifeline:rooms:${this.peerId.slice(-6)}`),
+      onChange: () => { this.onStatusChange() }
+    })
   }
 
   async start (): Promise<void> {
@@ -130,6 +150,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
       return
     }
     this.started = false
+    await this.rooms.stop()
     for (const { link } of [...this.linkStates.values()]) {
       await link.close()
     }
@@ -170,7 +191,8 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
       online: reserved.length > 0,
       relays: this.pool.status(),
       links: [...this.linkStates.values()].map(({ link }) => link.status()),
-      addresses: reserved.map(r => `${r.text}/p2p-circuit/p2p/${this.peerId}`)
+      addresses: reserved.map(r => `${r.text}/p2p-circuit/p2p/${this.peerId}`),
+      rooms: this.rooms.status()
     }
   }
 
@@ -195,7 +217,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     const limit = deadline(options, DEFAULT_CONNECT_TIMEOUT_MS, `Connecting to ${peerId}`)
     this.inFlight.add(limit.signal)
     try {
-      await state.routes.connect(limit.signal, options)
+      await this.connectRoutes(state, remote, limit.signal, options)
       await state.link.ready({ signal: limit.signal })
       options.onProgress?.({ type: 'link-open' })
     } catch (err) {
@@ -207,6 +229,39 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     }
     state.routes.start()
     return state.link
+  }
+
+  async join (name: string, options: JoinOptions = {}): Promise<Room> {
+    if (!this.started) {
+      throw new LifelineError('NOT_STARTED', 'Call start() before join()')
+    }
+    return this.rooms.join(name, options)
+  }
+
+  /**
+   * Race the relays for the remote; when none of them reaches it, ask ours where it is
+   * reserved (LOOKUP) and race once more through the relays named, if any are new.
+   */
+  private async connectRoutes (state: LinkState, remote: PeerId, signal: AbortSignal, options: ConnectOptions): Promise<void> {
+    const tried = new Set(this.routeComponents.relays(remote).map(r => r.peerId.toString()))
+    try {
+      await state.routes.connect(signal, options)
+      return
+    } catch (err: unknown) {
+      if (!isLifelineError(err, 'PEER_UNREACHABLE')) {
+        throw err
+      }
+      const found = await this.rooms.lookup(remote, signal)
+      if (found.kind === 'found' && found.relays.some(r => !tried.has(r.peerId.toString()))) {
+        this.log('LOOKUP: %p is reserved on %s; racing those', remote, found.relays.map(r => r.text).join(', '))
+        await state.routes.connect(signal, options)
+        return
+      }
+      if (found.kind === 'directory-unavailable') {
+        throw new LifelineError('DIRECTORY_UNAVAILABLE', `${err.message}, and our relays could not look it up: their fleet directory is unreachable`, { cause: err })
+      }
+      throw err
+    }
   }
 
   async handle (protocol: string, handler: (stream: Stream, remotePeerId: string) => void): Promise<void> {
@@ -251,6 +306,8 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     const state: LinkState = { link, routes }
     link.addEventListener('pathchange', this.onStatusChange)
     this.linkStates.set(remotePeerId, state)
+    // a room forwards the messages of its members' links
+    this.rooms.linkAdded(link)
     this.onStatusChange()
     return state
   }
@@ -338,6 +395,8 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
   }
 
   private onRelayChange (status: RelayStatus): void {
+    // rooms join through every relay we hold, and drop the ones we lost
+    this.rooms.relaysChanged()
     this.safeDispatchEvent('relay', { detail: status })
     this.onStatusChange()
   }

@@ -143,10 +143,16 @@ describe('authenticate', () => {
   })
 })
 
-describe('the auth wire format', () => {
+describe('the wire formats shared with the relay', () => {
   it('is the relay\'s generated code, compiled from the one protocols/auth.proto', () => {
     const sdk = readFileSync(new URL('pb/auth.ts', import.meta.url), 'utf8')
     const relay = readFileSync(new URL('../../../../relay/src/serve/pb/auth.ts', import.meta.url), 'utf8')
+    expect(sdk).toBe(relay)
+  })
+
+  it('is, for rooms, the relay\'s generated code, compiled from the one protocols/rooms.proto', () => {
+    const sdk = readFileSync(new URL('../rooms/pb/rooms.ts', import.meta.url), 'utf8')
+    const relay = readFileSync(new URL('../../../../relay/src/rooms/pb/rooms.ts', import.meta.url), 'utf8')
     expect(sdk).toBe(relay)
   })
 })

@@ -143,10 +143,20 @@ export class RelayPool {
 
   /** Relays holding our reservation, best first. */
   reserved (): RelayAddress[] {
-    return this.entries
-      .filter(e => e.state === 'reserved')
-      .sort((a, b) => (a.tracker.srtt ?? Infinity) - (b.tracker.srtt ?? Infinity) || a.index - b.index)
-      .map(e => e.relay)
+    return this.held().map(h => h.relay)
+  }
+
+  /** Relays holding our reservation and the connection each is held on, best first. */
+  held (): Array<{ relay: RelayAddress, connection: Connection }> {
+    const held: Array<{ relay: RelayAddress, connection: Connection, entry: Entry }> = []
+    for (const entry of this.entries) {
+      if (entry.state === 'reserved' && entry.connection !== undefined) {
+        held.push({ relay: entry.relay, connection: entry.connection, entry })
+      }
+    }
+    return held
+      .sort((a, b) => (a.entry.tracker.srtt ?? Infinity) - (b.entry.tracker.srtt ?? Infinity) || a.entry.index - b.entry.index)
+      .map(({ relay, connection }) => ({ relay, connection }))
   }
 
   /** Every configured relay, those we hold a reservation on first, then by health. */

@@ -124,7 +124,10 @@ class FakeNetwork {
   readonly remoteConnections: Connection[] = []
   private readonly t0 = Date.now()
 
-  components (relays: RelayAddress[] = RELAYS): ConstructorParameters<typeof LinkRoutes>[1] {
+  /** Whom the routes asked for relays, one entry per call. */
+  readonly relaysAskedFor: string[] = []
+
+  components (relays: RelayAddress[] | ((remote: PeerId) => RelayAddress[]) = RELAYS): ConstructorParameters<typeof LinkRoutes>[1] {
     return {
       events: this.events,
       dial: async (ma, { signal }) => this.dial(ma, signal),
@@ -133,7 +136,10 @@ class FakeNetwork {
         ? this.remoteConnections.filter(c => c.status === 'open')
         : [...this.relayConnections.values()].filter(c => c.remotePeer.equals(peer)),
       newStream: async () => Promise.resolve(stream()),
-      relays: () => relays,
+      relays: remote => {
+        this.relaysAskedFor.push(remote.toString())
+        return typeof relays === 'function' ? relays(remote) : relays
+      },
       now: () => Date.now(),
       // the top of each jitter range: backoffs are exactly base x 2^n
       random: () => 1,
@@ -209,7 +215,7 @@ interface Harness {
 
 const running: LinkRoutes[] = []
 
-function harness (direction: LinkDirection, options: { direct?: boolean, relays?: RelayAddress[], net?: FakeNetwork } = {}): Harness {
+function harness (direction: LinkDirection, options: { direct?: boolean, relays?: RelayAddress[] | ((remote: PeerId) => RelayAddress[]), net?: FakeNetwork } = {}): Harness {
   const link = new FakeLink(direction)
   const net = options.net ?? new FakeNetwork()
   const routes = new LinkRoutes({ link, pathEvents: link.pathEvents, remote: REMOTE, direct: options.direct ?? false }, net.components(options.relays))
@@ -284,6 +290,35 @@ describe('connect()', () => {
       controller.abort(reason)
       expect(await connecting).toBe(code)
     }
+  })
+})
+
+describe('relays for the remote', () => {
+  it('races the relays given for this remote, asked afresh at each connect: a hint learnt between two connects is used by the second', async () => {
+    let hinted: RelayAddress[] = []
+    const h = harness('outbound', { relays: () => [R1, ...hinted] })
+    h.net.behaviour.set(id(R1), 'refuses')
+    const first = codeOf(h.routes.connect(new AbortController().signal))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(await first).toBe('PEER_UNREACHABLE')
+    // a LOOKUP or a room record says the remote is reserved on R3, which we do not use
+    hinted = [R3]
+    const second = h.routes.connect(new AbortController().signal)
+    await vi.advanceTimersByTimeAsync(ROUTE_STAGGER_MS)
+    await second
+    expect(h.link.relays()).toEqual([id(R3)])
+    expect(new Set(h.net.relaysAskedFor)).toEqual(new Set([REMOTE.toString()]))
+  })
+
+  it('restores a lost route through a relay hinted for the remote', async () => {
+    const h = harness('outbound', { relays: () => [R1, R3] })
+    h.net.behaviour.set(id(R1), 'refuses')
+    pathThrough(h, R3)
+    h.routes.start()
+    await vi.advanceTimersByTimeAsync(0)
+    h.link.lose(h.link.connections()[0])
+    await vi.advanceTimersByTimeAsync(ROUTE_BACKOFF_BASE_MS * 4)
+    expect(h.link.relays()).toEqual([id(R3)])
   })
 })
 

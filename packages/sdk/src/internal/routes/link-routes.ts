@@ -56,8 +56,12 @@ export interface LinkRoutesComponents {
   getConnections(peer: PeerId): Connection[]
   /** Open a link stream on a connection. */
   newStream(connection: Connection, options: { signal: AbortSignal }): Promise<Stream>
-  /** Configured relays, the healthiest first. */
-  relays(): RelayAddress[]
+  /**
+   * The relays to reach `remote` through: ours, the healthiest first, then relays
+   * where `remote` is known to be reserved (its room records, a LOOKUP), so a link
+   * is dialled and restored through a relay we do not use ourselves.
+   */
+  relays(remote: PeerId): RelayAddress[]
   now(): number
   random(): number
   log: Logger
@@ -111,7 +115,7 @@ export class LinkRoutes {
     const combined = anySignal(signal, this.stopped.signal)
     try {
       const outcome = await raceRelays({
-        relays: this.components.relays(),
+        relays: this.components.relays(this.remote),
         staggerMs: ROUTE_STAGGER_MS,
         signal: combined.signal,
         settled: () => this.link.usable,
@@ -202,7 +206,7 @@ export class LinkRoutes {
     if (carrying.size + this.dialing.size >= relayedRoutesWanted(this.shape())) {
       return
     }
-    const relay = nextRelay(this.components.relays(), carrying, this.dialing, this.backoff)
+    const relay = nextRelay(this.components.relays(this.remote), carrying, this.dialing, this.backoff)
     if (relay !== undefined) {
       void this.dialInBackground(relay)
     }
@@ -295,7 +299,7 @@ export class LinkRoutes {
   private async upgradeToDirect (): Promise<void> {
     const upgrade = new DirectUpgrade({
       dial: async (ma, signal, onProgress) => this.components.dial(ma, { signal, onProgress }),
-      relays: this.components.relays(),
+      relays: this.components.relays(this.remote),
       remotePeerId: this.remote.toString(),
       signal: this.stopped.signal,
       now: () => this.components.now(),
