@@ -78,7 +78,8 @@ export class Rooms {
       return room
     } catch (err: unknown) {
       await room?.leave()
-      throw isLifelineError(err) ? err : abortError(limit.signal, what)
+      // a fired deadline or caller signal is ABORTED/TIMEOUT; anything else is passed on as it is
+      throw isLifelineError(err) || !limit.signal.aborted ? err : abortError(limit.signal, what)
     } finally {
       this.joining.delete(name)
       limit.clear()

@@ -1,9 +1,11 @@
 /**
  * A room's topic, as protocols/rooms.proto defines it: SHA-256 of
  * "lifeline-room/v1\0" + namespace + "\0" + name (UTF-8). Only the topic goes on the
- * wire, so relays never learn room names. WebCrypto's digest runs in browsers and
- * in Node 20 alike.
+ * wire, so relays never learn room names. Hashed with @noble/hashes (already under
+ * @libp2p/crypto), not WebCrypto: `crypto.subtle` exists only in secure contexts, and
+ * a page on plain http from a LAN address (a test lab, a dev server) is not one.
  */
+import { sha256 } from '@noble/hashes/sha2.js'
 import { MAX_ROOM_NAME_BYTES } from '../../constants.js'
 import { LifelineError } from '../../errors.js'
 
@@ -36,5 +38,5 @@ export async function roomTopic (namespace: string, name: string): Promise<Uint8
   input.set(prefix)
   input.set(ns, prefix.byteLength)
   input.set(n, prefix.byteLength + ns.byteLength + 1)
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', input))
+  return Promise.resolve(sha256(input))
 }
