@@ -157,7 +157,39 @@ export interface NetworkRecord {
   at: number
 }
 
-export interface HarnessApi {
+export interface RoomMemberRecord {
+  peerId: string
+  /** The display name the member joined with (its metadata as text). */
+  name: string
+}
+
+export interface RoomEventRecord {
+  type: 'join' | 'leave'
+  peerId: string
+  name: string
+}
+
+export interface RoomMessageRecord {
+  from: string
+  text: string
+}
+
+/** The page's room (rooms.ts): one at a time. */
+export interface RoomsApi {
+  /** `peer.join(name)` with `displayName` as metadata. */
+  joinRoom(name: string, displayName: string, autoConnect: boolean): Promise<Outcome>
+  /** The other members, by name. */
+  roomMembers(): RoomMemberRecord[]
+  /** `room.send(text)`: to every member with an open link. */
+  roomSend(text: string): Promise<Outcome>
+  /** Room messages received, in arrival order. */
+  roomMessages(): RoomMessageRecord[]
+  /** Every join and leave event since joinRoom(), in order. */
+  roomEvents(): RoomEventRecord[]
+  leaveRoom(): Promise<Outcome>
+}
+
+export interface HarnessApi extends RoomsApi {
   /** Create and start this page's peer, wait until it is online; resolves to its peer ID. */
   start(options: StartOptions): Promise<string>
   /** Without `timeoutMs` no signal is passed, so the SDK's own deadline applies. */

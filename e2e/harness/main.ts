@@ -5,15 +5,18 @@
  */
 // First: it replaces RTCPeerConnection before the SDK's modules capture it.
 import { peerConnectionCount, selectedCandidatePairs } from './peer-connections.js'
-import { createPeer, isLifelineError } from '@lifeline/sdk'
+import { createPeer } from '@lifeline/sdk'
 import type { Link, Peer, PeerInit } from '@lifeline/sdk'
 import type {
-  BlobRecord, HarnessApi, LinkRouteRecord, LinkSnapshot, NetworkRecord, NumberedSendOptions, Outcome,
+  BlobRecord, HarnessApi, LinkRouteRecord, LinkSnapshot, NetworkRecord, NumberedSendOptions, RoomsApi,
   PathChangeRecord, RelayEventRecord, RelayStateRecord, SendProgress, StartOptions, TrackedConnectRecord
 } from './api.js'
 import { startBulk, randomBytes } from './payload.js'
 import type { Bulk } from './payload.js'
 import { sha256Hex } from './sha256.js'
+import { attempt, errorOutcome } from './outcome.js'
+import { retaining } from './retain.js'
+import { roomsApi } from './rooms.js'
 
 /** Messages larger than this are recorded as size + checksum instead of text. */
 const BLOB_THRESHOLD = 64 * 1024
@@ -98,25 +101,6 @@ function track (link: Link): void {
   })
 }
 
-function errorOutcome (err: unknown, started: number): Outcome<never> {
-  return {
-    ok: false,
-    ms: performance.now() - started,
-    code: isLifelineError(err) ? err.code : undefined,
-    message: err instanceof Error ? `${err.name}: ${err.message}` : String(err)
-  }
-}
-
-async function attempt (fn: () => Promise<unknown>): Promise<Outcome> {
-  const started = performance.now()
-  try {
-    await fn()
-    return { ok: true, ms: performance.now() - started }
-  } catch (err) {
-    return errorOutcome(err, started)
-  }
-}
-
 function timeoutOption (timeoutMs: number | undefined): { signal?: AbortSignal } {
   return timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) }
 }
@@ -175,7 +159,7 @@ async function sendNumbered (link: Link, progress: SendProgress, options: Number
   }
 }
 
-const api: HarnessApi = {
+const api: Omit<HarnessApi, keyof RoomsApi> = {
   async start (options) {
     if (peer !== undefined) {
       throw new Error('harness: already started')
@@ -402,35 +386,7 @@ const api: HarnessApi = {
   }
 }
 
-/**
- * Promises a test is awaiting through `page.evaluate`, held until they settle.
- * Chromium's inspector tracks an evaluation's promise through a weak handle and may
- * collect one that only the page's own event loop will settle, failing the call with
- * "Promise was collected" (seen in 2 of 5 CI runs, on a connect). Holding each
- * promise here keeps it alive until it is done; it changes nothing the SDK does.
- */
-const awaited = new Set<Promise<unknown>>()
-
-function retaining<T extends object> (target: T): T {
-  return new Proxy(target, {
-    get (object, key, receiver) {
-      const value: unknown = Reflect.get(object, key, receiver)
-      if (typeof value !== 'function') {
-        return value
-      }
-      return (...args: unknown[]) => {
-        const result: unknown = Reflect.apply(value, object, args)
-        if (result instanceof Promise) {
-          awaited.add(result)
-          void result.finally(() => { awaited.delete(result) }).catch(() => {})
-        }
-        return result
-      }
-    }
-  })
-}
-
-window.lifeline = retaining(api)
+window.lifeline = retaining({ ...api, ...roomsApi(requirePeer) })
 const state = document.getElementById('state')
 if (state !== null) {
   state.textContent = 'ready'

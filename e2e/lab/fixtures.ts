@@ -1,6 +1,6 @@
 /**
  * Playwright fixtures: per test a fresh lab, the real relay and the page server in
- * namespace A, browser A in namespace A and browser B in namespace B, each with the
+ * namespace A, browser A in namespace A and browser B (and C) in namespace B, each with the
  * harness loaded over the veth. Everything is torn down even when the test fails;
  * browser consoles and the relays' output are attached to failed tests.
  *
@@ -9,7 +9,9 @@
  * turns on the SDK's logs in both pages (`localStorage.debug`), which then appear in
  * the attached browser consoles, and `https` serves the page over HTTPS and makes the
  * relays serve WSS (TCP 443) and WebRTC-Direct (UDP 4443), with certificates from a CA
- * made for the test that both browsers trust (test-ca.ts).
+ * made for the test that both browsers trust (test-ca.ts), and `redis` starts a
+ * redis-server in namespace A that the relays share their rooms through. `c` is a
+ * third harness, in its own browser in namespace B.
  *
  * `cpuHogs.start()` starts a process spinning one core; every hog a test started is
  * killed when the test ends, whatever its outcome.
@@ -23,7 +25,7 @@ import { HarnessPage } from './harness-client.js'
 import { createLab } from './netns.js'
 import type { Lab } from './netns.js'
 import { RestartableRelay } from './relays.js'
-import { launchBrowserIn, startSite } from './services.js'
+import { launchBrowserIn, startRedis, startSite } from './services.js'
 import { createTestCa, type TestCa } from './test-ca.js'
 import type { RelayHandle } from './services.js'
 
@@ -36,6 +38,8 @@ interface LabOptions {
   sdkDebug: string
   /** Page over HTTPS, relays over WSS and WebRTC-Direct, all trusted through a test CA. */
   https: boolean
+  /** A redis-server in namespace A that every relay shares its rooms through (`--redis`). */
+  redis: boolean
 }
 
 /** Starts CPU hogs for one test; the fixture kills them all at its end. */
@@ -58,6 +62,10 @@ interface LabFixtures {
   a: HarnessPage
   /** The harness in a browser in namespace B (the other side of the veth). */
   b: HarnessPage
+  /** A third harness, in its own browser in namespace B. */
+  c: HarnessPage
+  /** `redis://<ip A>:<port>` with the `redis` option; undefined without. */
+  redisUrl: string | undefined
 }
 
 function failed (testInfo: TestInfo): boolean {
@@ -96,6 +104,11 @@ export const test = base.extend<LabFixtures & LabOptions>({
   relayCount: [1, { option: true }],
   sdkDebug: ['', { option: true }],
   https: [false, { option: true }],
+  redis: [false, { option: true }],
+
+  redisUrl: async ({ lab, redis }, use) => {
+    await use(redis ? await startRedis(lab) : undefined)
+  },
 
   // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring pattern
   lab: async ({}, use) => {
@@ -127,12 +140,12 @@ export const test = base.extend<LabFixtures & LabOptions>({
     }
   },
 
-  relays: async ({ lab, relayCount, testCa }, use, testInfo) => {
+  relays: async ({ lab, relayCount, testCa, redisUrl }, use, testInfo) => {
     const relays: RestartableRelay[] = []
     try {
       const tls = await testCa?.issue('relay', lab.ipA)
       for (let index = 1; index <= relayCount; index++) {
-        relays.push(await RestartableRelay.start(lab, index, tls))
+        relays.push(await RestartableRelay.start(lab, index, tls, redisUrl === undefined ? [] : ['--redis', redisUrl]))
       }
       await use(relays)
     } finally {
@@ -163,5 +176,9 @@ export const test = base.extend<LabFixtures & LabOptions>({
 
   b: async ({ lab, site, sdkDebug, testCa }, use, testInfo) => {
     await harnessIn(lab, lab.nsB, 'B', site, sdkDebug, testCa?.home, testInfo, use)
+  },
+
+  c: async ({ lab, site, sdkDebug, testCa }, use, testInfo) => {
+    await harnessIn(lab, lab.nsB, 'C', site, sdkDebug, testCa?.home, testInfo, use)
   }
 })

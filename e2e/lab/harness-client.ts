@@ -6,8 +6,8 @@ import type { PeerStatus, RelayState } from '@lifeline/sdk'
 import type {
   BlobRecord, BulkOptions, BulkProgress, CandidatePairRecord, ConnectSendRecord, DialRecord, LinkRouteRecord, LinkSnapshot, NetworkRecord,
   NumberedSendOptions,
-  Outcome, PathChangeRecord, PathName, PeerConnectionCount, RelayEventRecord, RelayStateRecord, SendProgress, StartOptions,
-  TrackedConnectRecord
+  Outcome, PathChangeRecord, PathName, PeerConnectionCount, RelayEventRecord, RelayStateRecord, RoomEventRecord, RoomMemberRecord,
+  RoomMessageRecord, SendProgress, StartOptions, TrackedConnectRecord
 } from '../harness/api.js'
 
 export type {
@@ -162,5 +162,29 @@ export class HarnessPage {
 
   async stoppedPeerId (relays: string[]): Promise<string> {
     return this.page.evaluate(async (r) => window.lifeline.stoppedPeerId(r), relays)
+  }
+
+  async joinRoom (room: string, displayName: string, autoConnect: boolean): Promise<Outcome> {
+    return this.page.evaluate(async ([r, n, a]) => window.lifeline.joinRoom(r, n, a), [room, displayName, autoConnect] as const)
+  }
+
+  async roomMembers (): Promise<RoomMemberRecord[]> {
+    return this.page.evaluate(() => window.lifeline.roomMembers())
+  }
+
+  async roomSend (text: string): Promise<Outcome> {
+    return this.page.evaluate(async (t) => window.lifeline.roomSend(t), text)
+  }
+
+  async roomMessages (): Promise<RoomMessageRecord[]> {
+    return this.page.evaluate(() => window.lifeline.roomMessages())
+  }
+
+  async roomEvents (): Promise<RoomEventRecord[]> {
+    return this.page.evaluate(() => window.lifeline.roomEvents())
+  }
+
+  async leaveRoom (): Promise<Outcome> {
+    return this.page.evaluate(async () => window.lifeline.leaveRoom())
   }
 }

@@ -36,12 +36,15 @@ export class RestartableRelay implements RelayHandle {
    * Start relay number `index` (from 1) in namespace A. The first keeps the fixed port
    * and key file of the single-relay lab, so existing tests see no difference. With
    * `tls` it serves WSS on TCP 443 and WebRTC-Direct on UDP 4443 (444 and 4444 for
-   * the second...).
+   * the second...); `extraArgs` go to the CLI as they are (e.g. `--redis URL`).
    */
-  static async start (lab: Lab, index: number, tls?: TlsFiles): Promise<RestartableRelay> {
+  static async start (lab: Lab, index: number, tls?: TlsFiles, extraArgs: string[] = []): Promise<RestartableRelay> {
     const port = (tls === undefined ? RELAY_PORT : TLS_RELAY_PORT) + index - 1
     const keyFile = join(lab.dir, index === 1 ? 'relay.key' : `relay-${index}.key`)
-    const args = tls === undefined ? [] : ['--tls-cert', tls.cert, '--tls-key', tls.key, '--webrtc-direct', String(WEBRTC_DIRECT_PORT + index - 1)]
+    const args = [
+      ...(tls === undefined ? [] : ['--tls-cert', tls.cert, '--tls-key', tls.key, '--webrtc-direct', String(WEBRTC_DIRECT_PORT + index - 1)]),
+      ...extraArgs
+    ]
     const handle = await startRelay(lab, { port, keyFile, args, name: RestartableRelay.nameOf(index, 1) })
     return new RestartableRelay(lab, index, port, keyFile, args, handle)
   }

@@ -143,6 +143,20 @@ export async function startRelay (lab: Lab, options: RelayOptions = {}): Promise
   return spawnRelay(lab, lab.nsA, lab.ipA, options.port ?? RELAY_PORT, options.keyFile ?? join(lab.dir, 'relay.key'), options.name, options.args)
 }
 
+export const REDIS_PORT = 6379
+
+/**
+ * Debian's redis-server in namespace A, for relays that share rooms (`--redis`): no
+ * persistence, on the veth address. Resolves to its URL once it accepts connections.
+ */
+export async function startRedis (lab: Lab): Promise<string> {
+  const child = lab.spawnIn(lab.nsA, 'redis', 'redis-server', [
+    '--port', String(REDIS_PORT), '--bind', lab.ipA, '--save', '', '--appendonly', 'no', '--protected-mode', 'no'
+  ])
+  await child.waitForLine(/Ready to accept connections/, PROCESS_READY_TIMEOUT_MS)
+  return `redis://${lab.ipA}:${REDIS_PORT}`
+}
+
 /** Serve `root` from namespace A (over HTTPS with `tls`); resolves to the base URL both browsers load. */
 export async function startSite (lab: Lab, root: string = HARNESS_DIR, tls?: TlsFiles): Promise<string> {
   return serveSite(lab, lab.nsA, lab.ipA, tls === undefined ? SITE_PORT : HTTPS_SITE_PORT, root, tls)
