@@ -1,10 +1,14 @@
 /**
  * Where the demo gets its settings: the relay list (URL query or relays.json), the
- * identity kept in sessionStorage, and peer IDs from share links.
+ * identity kept in sessionStorage, the display name in localStorage, and the room
+ * from invite links (`#room=NAME`).
  */
 
 const IDENTITY_KEY = 'lifeline-demo/private-key'
-const SHARE_PARAM = 'peer'
+const NAME_KEY = 'lifeline-demo/name'
+const ROOM_PARAM = 'room'
+/** Room names the demo accepts; the SDK hashes the name, so this is only for sane links. */
+export const MAX_ROOM_NAME_CHARS = 100
 
 /**
  * Relays from `?relay=<multiaddr>` (repeatable), else from `relays.json` next to the
@@ -66,22 +70,37 @@ export function forgetIdentity (): void {
   sessionStorage.removeItem(IDENTITY_KEY)
 }
 
-/** This page's URL (relay query included) with `#peer=<peerId>`. */
-export function shareLink (peerId: string): string {
+/** This page's URL (relay query included) with `#room=<name>`. */
+export function inviteLink (room: string): string {
   const url = new URL(location.href)
-  url.hash = `${SHARE_PARAM}=${encodeURIComponent(peerId)}`
+  url.hash = `${ROOM_PARAM}=${encodeURIComponent(room)}`
   return url.href
 }
 
-/** The peer ID in a `#peer=` fragment, or undefined. */
-export function peerIdFromHash (hash: string): string | undefined {
-  const id = new URLSearchParams(hash.replace(/^#/, '')).get(SHARE_PARAM)?.trim()
-  return id === undefined || id === '' ? undefined : id
+/** The room in a `#room=` fragment, or undefined. */
+export function roomFromHash (hash: string): string | undefined {
+  const room = new URLSearchParams(hash.replace(/^#/, '')).get(ROOM_PARAM)?.trim()
+  return room === undefined || room === '' ? undefined : room.slice(0, MAX_ROOM_NAME_CHARS)
 }
 
-/** Accepts a bare peer ID or a share link; the SDK validates the ID itself. */
-export function peerIdFromInput (input: string): string {
-  const text = input.trim()
-  const hashAt = text.indexOf('#')
-  return (hashAt >= 0 ? peerIdFromHash(text.slice(hashAt)) : undefined) ?? text
+/** The name this browser used last time, or a made-up one. */
+export function loadName (): string {
+  return localStorage.getItem(NAME_KEY) ?? `Guest ${Math.floor(1000 + Math.random() * 9000)}`
+}
+
+export function saveName (name: string): void {
+  localStorage.setItem(NAME_KEY, name)
+}
+
+/** A member's display name from its metadata (`{"name": ...}`), or its short peer ID. */
+export function nameFromMetadata (metadata: Uint8Array, fallback: string): string {
+  try {
+    const parsed: unknown = JSON.parse(new TextDecoder().decode(metadata))
+    if (typeof parsed === 'object' && parsed !== null && 'name' in parsed && typeof parsed.name === 'string' && parsed.name.trim() !== '') {
+      return parsed.name.trim().slice(0, 40)
+    }
+  } catch {
+    // not ours: fall back
+  }
+  return fallback
 }

@@ -1,6 +1,6 @@
 /** The page's elements and how SDK state is drawn into them. No SDK calls here. */
 import { isLifelineError } from '@lifeline/sdk'
-import type { LinkPath, LinkStatus, RelayStatus } from '@lifeline/sdk'
+import type { LinkPath, RelayStatus } from '@lifeline/sdk'
 
 function byId<T extends HTMLElement> (id: string, type: new () => T): T {
   const element = document.getElementById(id)
@@ -23,19 +23,22 @@ export const ui = {
   errorText: byId('error-text', HTMLParagraphElement),
   errorDismiss: byId('error-dismiss', HTMLButtonElement),
   peerId: byId('peer-id', HTMLElement),
+  roomForm: byId('room-form', HTMLFormElement),
+  roomInput: byId('room-input', HTMLInputElement),
+  nameInput: byId('name-input', HTMLInputElement),
+  roomState: byId('room-state', HTMLParagraphElement),
   shareLink: byId('share-link', HTMLInputElement),
   copyLink: byId('copy-link', HTMLButtonElement),
-  relays: byId('relays', HTMLTableSectionElement),
-  connectForm: byId('connect-form', HTMLFormElement),
-  connectInput: byId('connect-input', HTMLInputElement),
-  connectProgress: byId('connect-progress', HTMLParagraphElement),
-  linksEmpty: byId('links-empty', HTMLParagraphElement),
-  links: byId('links', HTMLUListElement),
+  membersEmpty: byId('members-empty', HTMLParagraphElement),
+  members: byId('members', HTMLUListElement),
   messages: byId('messages', HTMLOListElement),
   chatForm: byId('chat-form', HTMLFormElement),
-  chatTo: byId('chat-to', HTMLSelectElement),
   chatInput: byId('chat-input', HTMLInputElement),
-  chatSend: byId('chat-send', HTMLButtonElement)
+  chatSend: byId('chat-send', HTMLButtonElement),
+  transfersEmpty: byId('transfers-empty', HTMLParagraphElement),
+  transfers: byId('transfers', HTMLUListElement),
+  fileInput: byId('file-input', HTMLInputElement),
+  relays: byId('relays', HTMLTableSectionElement)
 }
 
 /** `CODE: message` for SDK errors, `Name: message` for anything else. */
@@ -76,66 +79,103 @@ export function renderRelays (relays: RelayStatus[]): void {
     if (relay.lastError !== undefined && relay.state !== 'reserved') {
       address.append(el('div', 'hint', relay.lastError))
     }
-    row.append(address, el('td', `state ${relay.state}`, relay.state), el('td', 'rtt', formatRtt(relay.rttMs)))
+    row.append(address, el('td', '', relay.transport ?? '–'), el('td', `state ${relay.state}`, relay.state), el('td', 'rtt', formatRtt(relay.rttMs)))
     return row
   }))
 }
 
-/** One entry of the Links list; `update()` redraws it from the link's current state. */
-export interface LinkRow {
-  update(link: { path: LinkPath, rttMs: number | undefined, closed: boolean }): void
+/** One entry of the Members list; `update()` redraws it from the member's link. */
+export interface MemberRow {
+  rename(name: string): void
+  update(link: { path: LinkPath, rttMs: number | undefined, closed: boolean } | undefined): void
   remove(): void
 }
 
-export function addLinkRow (peerId: string, direction: LinkStatus['direction'], onClose: () => void): LinkRow {
-  const item = el('li', 'link')
+export function addMemberRow (peerId: string, name: string, onSendFile: () => void): MemberRow {
+  const item = el('li', 'link member')
   item.dataset.peer = peerId
-  const name = el('code', '', shortId(peerId))
-  name.title = peerId
+  const shownName = el('span', 'name', name)
+  const id = el('code', 'hint', shortId(peerId))
+  id.title = peerId
   const badge = el('span', 'badge')
   const rtt = el('span', 'rtt')
-  const close = el('button', '', 'Close')
-  close.type = 'button'
-  close.setAttribute('aria-label', `Close the link to ${peerId}`)
-  close.addEventListener('click', onClose)
-  item.append(name, el('span', 'hint', direction), badge, rtt, close)
-  ui.links.append(item)
-  ui.linksEmpty.hidden = true
+  const send = el('button', 'send-file', 'Send file')
+  send.type = 'button'
+  send.setAttribute('aria-label', `Send a file to ${name}`)
+  send.addEventListener('click', onSendFile)
+  item.append(shownName, id, badge, rtt, send)
+  ui.members.append(item)
+  ui.membersEmpty.hidden = true
 
   return {
-    update ({ path, rttMs, closed }) {
-      const shown: LinkPath | 'closed' = closed ? 'closed' : path
+    rename (newName) {
+      shownName.textContent = newName
+      send.setAttribute('aria-label', `Send a file to ${newName}`)
+    },
+    update (link) {
+      const shown: LinkPath | 'closed' | 'linking' = link === undefined ? 'linking' : link.closed ? 'closed' : link.path
       badge.textContent = shown
       badge.className = `badge ${shown}`
-      rtt.textContent = closed ? '' : `RTT ${formatRtt(rttMs)}`
-      close.disabled = closed
+      rtt.textContent = link === undefined || link.closed ? '' : `RTT ${formatRtt(link.rttMs)}`
+      send.disabled = link === undefined || link.closed
     },
     remove () {
       item.remove()
-      ui.linksEmpty.hidden = ui.links.childElementCount > 0
+      ui.membersEmpty.hidden = ui.members.childElementCount > 0
     }
   }
 }
 
-export function addMessage (direction: 'in' | 'out', peerId: string, text: string): void {
-  const item = el('li', `message ${direction}`)
-  const who = el('span', 'who', direction === 'in' ? `from ${shortId(peerId)}` : `to ${shortId(peerId)}`)
-  who.title = peerId
-  item.append(who, el('span', 'text', text))
+export function clearMembers (): void {
+  ui.members.replaceChildren()
+  ui.membersEmpty.hidden = false
+}
+
+/** A chat line from `who` (this peer's own with `own`); with no `who`, a notice such as "Bob joined". */
+export function addMessage (who: string, text: string, own = false): void {
+  const item = el('li', who === '' ? 'message notice' : `message ${own ? 'out' : 'in'}`)
+  item.append(el('span', 'who', who), el('span', 'text', text))
   ui.messages.append(item)
   item.scrollIntoView({ block: 'nearest' })
 }
 
-/** Adds or removes a peer in the chat's "To" list; chat is enabled while it has one. */
-export function setChatTarget (peerId: string, open: boolean): void {
-  const existing = [...ui.chatTo.options].find(option => option.value === peerId)
-  if (open && existing === undefined) {
-    ui.chatTo.append(new Option(shortId(peerId), peerId, true, true))
-  } else if (!open) {
-    existing?.remove()
+export function setChatEnabled (enabled: boolean): void {
+  ui.chatInput.disabled = !enabled
+  ui.chatSend.disabled = !enabled
+}
+
+/** One file on its way in or out, with a progress bar; a finished incoming file gets a download link. */
+export function addTransfer (direction: 'in' | 'out', who: string, name: string, size: number): { progress(bytes: number): void, done(file?: Blob): void, failed(reason: string): void } {
+  const item = el('li', 'transfer')
+  const bar = el('progress', '')
+  bar.max = Math.max(size, 1)
+  bar.value = 0
+  const status = el('span', 'status', '0 %')
+  item.append(el('span', '', `${direction === 'out' ? 'to' : 'from'} ${who}: ${name} (${formatBytes(size)})`), bar, status)
+  ui.transfers.prepend(item)
+  ui.transfersEmpty.hidden = true
+  return {
+    progress (bytes) {
+      bar.value = bytes
+      status.textContent = `${Math.floor(100 * bytes / Math.max(size, 1))} %`
+    },
+    done (file) {
+      bar.value = bar.max
+      status.textContent = 'done'
+      if (file !== undefined) {
+        const link = el('a', '', 'Save')
+        link.href = URL.createObjectURL(file)
+        link.download = name
+        item.append(link)
+      }
+    },
+    failed (reason) {
+      item.classList.add('failed')
+      status.textContent = `failed: ${reason}`
+    }
   }
-  const none = ui.chatTo.options.length === 0
-  ui.chatTo.disabled = none
-  ui.chatInput.disabled = none
-  ui.chatSend.disabled = none
+}
+
+function formatBytes (bytes: number): string {
+  return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(0)} KiB` : `${bytes} B`
 }
