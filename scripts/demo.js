@@ -186,11 +186,11 @@ async function main () {
   console.log(`
 Lifeline demo is running.
 
-  Demo URL:  ${DEMO_URL}
+  Demo URL:  ${DEMO_URL}#room=demo
   Relay:     ${relay}
 
-Open the URL in two browser tabs or windows; copy the share link from one into the other
-(open it, or paste it into "Peer ID or share link" and press Connect), then chat.
+Open the URL in two browser tabs or windows: both join room "demo" (any name after
+#room= makes a room; "Invite link" shows it), see each other, chat, and send files.
 Press Ctrl-C to stop.
 `)
 }
