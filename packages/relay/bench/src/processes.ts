@@ -5,7 +5,7 @@
  * The relay's memory and CPU are read from /proc/PID.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { setPriority } from 'node:os'
 import { createInterface } from 'node:readline'
 import { CLOCK_TICKS_PER_SECOND, RELAY_START_TIMEOUT_MS, STDERR_TAIL_LINES, STOP_TIMEOUT_MS, WORKER_NICENESS } from './constants.js'
@@ -26,6 +26,25 @@ export function killAll (): void {
     killGroup(child, 'SIGKILL')
   }
   children.clear()
+}
+
+/**
+ * On exit, SIGINT or SIGTERM: kill every process the bench started and remove its
+ * temporary directory (`tempDir()`, when there is one), saying so through `say`.
+ */
+export function cleanUpOnExit (tempDir: () => string | undefined, say: (text: string) => void): void {
+  process.on('exit', killAll)
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      say(`${signal}: killing every process the bench started`)
+      killAll()
+      const dir = tempDir()
+      if (dir !== undefined) {
+        rmSync(dir, { recursive: true, force: true })
+      }
+      process.exit(130)
+    })
+  }
 }
 
 function killGroup (child: ChildProcess, signal: NodeJS.Signals): void {

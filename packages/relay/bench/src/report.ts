@@ -5,31 +5,14 @@
  */
 import { RELAY_NAMES, RELAY_TITLES } from './results.js'
 import type { BenchResults, CircuitResult, RelayOutcome, RelayResults, ReservationResult } from './results.js'
+import { fixed, integer, kib, mib, type Cell } from './format.js'
 
-type Cell = string | undefined
 
 interface Row {
   label: string
   cell: (relay: RelayResults) => Cell
 }
 
-const MIB = 1024 * 1024
-
-function integer (value: number | undefined): Cell {
-  return value === undefined || Number.isNaN(value) ? undefined : Math.round(value).toLocaleString('en-US')
-}
-
-function fixed (value: number | undefined, digits: number): Cell {
-  return value === undefined || !Number.isFinite(value) ? undefined : value.toFixed(digits)
-}
-
-function mib (bytes: number | undefined): Cell {
-  return fixed(bytes === undefined ? undefined : bytes / MIB, 1)
-}
-
-function kib (bytes: number | undefined): Cell {
-  return fixed(bytes === undefined ? undefined : bytes / 1024, 1)
-}
 
 function outcome (relay: RelayOutcome): Cell {
   if (relay.killedForMemory === true) {

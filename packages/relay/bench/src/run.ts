@@ -19,7 +19,7 @@
  * every way out.
  */
 import { execFileSync } from 'node:child_process'
-import { rmSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -29,7 +29,7 @@ import {
   PHASE_BUDGET_MS, PUSH_CHUNK_BYTES, QUICK_SIZES, RELAY_RSS_CAP_BYTES, RSS_SAMPLE_INTERVAL_MS, UNLIMITED_RATE,
   WATCHDOG_MS, WORKER_PREPARE_TIMEOUT_MS, type BenchSizes
 } from './constants.js'
-import { NODE_FLAGS, RelayProcess, Worker, killAll } from './processes.js'
+import { NODE_FLAGS, RelayProcess, Worker, cleanUpOnExit, killAll } from './processes.js'
 import { formatTable } from './report.js'
 import { Tally } from './tally.js'
 import { RELAY_NAMES, RELAY_TITLES, type BenchResults, type CircuitResult, type Latency, type RelayName, type RelayOutcome, type ReservationResult } from './results.js'
@@ -458,16 +458,6 @@ async function main (): Promise<number> {
   return results.incomplete === undefined ? 0 : 1
 }
 
-process.on('exit', killAll)
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    progress(`${signal}: killing every process the bench started`)
-    killAll()
-    if (tmpDir !== undefined) {
-      rmSync(tmpDir, { recursive: true, force: true })
-    }
-    process.exit(130)
-  })
-}
+cleanUpOnExit(() => tmpDir, progress)
 
 process.exitCode = await main()

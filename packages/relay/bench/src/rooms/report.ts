@@ -6,31 +6,14 @@
  */
 import { SETUP_NAMES, SETUP_TITLES } from './results.js'
 import type { Percentiles, RoomsBenchResults, SetupResult, SplitLatency } from './results.js'
+import { fixed, integer, kib, mib, type Cell } from '../format.js'
 
-type Cell = string | undefined
 
 interface Row {
   label: string
   cell: (setup: SetupResult) => Cell
 }
 
-const MIB = 1024 * 1024
-
-function integer (value: number | undefined): Cell {
-  return value === undefined || Number.isNaN(value) ? undefined : Math.round(value).toLocaleString('en-US')
-}
-
-function fixed (value: number | undefined, digits: number): Cell {
-  return value === undefined || !Number.isFinite(value) ? undefined : value.toFixed(digits)
-}
-
-function mib (bytes: number | undefined): Cell {
-  return fixed(bytes === undefined ? undefined : bytes / MIB, 1)
-}
-
-function kib (bytes: number | undefined): Cell {
-  return fixed(bytes === undefined ? undefined : bytes / 1024, 1)
-}
 
 /** "p50 / p99" in ms; sub-10 ms values with a decimal, as loopback latencies are. */
 function latency (value: Percentiles | undefined): Cell {

@@ -21,12 +21,12 @@
  * bench starts runs in its own process group and is killed on every way out.
  */
 import { execFileSync } from 'node:child_process'
-import { rmSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { RelayProcess, Worker, killAll } from '../processes.js'
+import { RelayProcess, Worker, cleanUpOnExit, killAll } from '../processes.js'
 import { Tally } from '../tally.js'
 import {
   ANSWER_SLACK_MS, CHECK_TIMEOUT_MS, CONCURRENCY_TOTAL, CONNECT_BUDGET_MS, CONNECT_RATE_PER_RELAY, EVENT_TIMEOUT_MS,
@@ -503,16 +503,6 @@ async function main (): Promise<number> {
   return results.incomplete === undefined ? 0 : 1
 }
 
-process.on('exit', killAll)
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    progress(`${signal}: killing every process the bench started`)
-    killAll()
-    if (tmpDir !== undefined) {
-      rmSync(tmpDir, { recursive: true, force: true })
-    }
-    process.exit(130)
-  })
-}
+cleanUpOnExit(() => tmpDir, progress)
 
 process.exitCode = await main()
