@@ -294,6 +294,16 @@ export const AUTH_CLOCK_TOLERANCE_SECONDS = 30
  */
 export const MAX_AUTH_MESSAGE_BYTES = 4 * 1024
 
+/**
+ * Most room topics a token's `rooms` claim may list; a longer list refuses the token
+ * (`token-claims`). Each topic is 64 hex characters, about 90 bytes of the JWT once
+ * quoted and base64url-encoded, so 32 of them (2.9 KiB) and the ~300 bytes of the
+ * rest still fit in MAX_AUTH_MESSAGE_BYTES (and the SDK's MAX_RELAY_TOKEN_BYTES). A
+ * peer is in at most DEFAULT_MAX_ROOMS_PER_PEER rooms at once, so 32 covers a user's
+ * rooms for a token's lifetime; an app with more issues a token per session's rooms.
+ */
+export const MAX_TOKEN_ROOMS = 32
+
 /** Reading the token and answering it: one round trip; the HOP exchange has 30 s. */
 export const AUTH_TIMEOUT_MS = 30_000
 

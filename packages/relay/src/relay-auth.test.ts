@@ -3,18 +3,16 @@
  * signed by one of them, issued to their own peer ID, on their connection.
  */
 import './node-compat.js'
-import { pbStream } from '@libp2p/utils'
-import { multiaddr } from '@multiformats/multiaddr'
-import { SignJWT, exportSPKI, generateKeyPair, type CryptoKey } from 'jose'
+import { generateKeyPair, type CryptoKey } from 'jose'
 import type { Libp2p } from 'libp2p'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createRelay, defaultRelayConfig, isRelayError, type Relay } from './index.js'
-import { AUTH_PROTOCOL } from './serve/protocols.js'
-import { AuthRequest, AuthResponse } from './serve/pb/auth.js'
+import { AuthResponse } from './serve/pb/auth.js'
 import { Status, connectRaw, reserve, startDialer } from '../test/hostile/clients.js'
 import { RelayTestbed } from '../test/testbed.js'
+import { createIssuer, present, tokenFor } from '../test/tokens.js'
 
 const bed = new RelayTestbed()
 
@@ -22,32 +20,13 @@ beforeEach(async () => { await bed.setUp('lifeline-relay-auth-') })
 afterEach(async () => { await bed.tearDown() })
 
 async function startRelay (): Promise<{ relay: Relay, relayAddr: string, issuer: CryptoKey }> {
-  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true })
-  const keyFile = join(bed.dir, 'issuer.pem')
-  await writeFile(keyFile, await exportSPKI(publicKey))
-  const relay = await bed.startRelay({ authPublicKeyFiles: [keyFile] })
+  const { privateKey, publicKeyFile } = await createIssuer(bed.dir)
+  const relay = await bed.startRelay({ authPublicKeyFiles: [publicKeyFile] })
   const [relayAddr] = relay.multiaddrs
   if (relayAddr === undefined) {
     throw new Error('relay reported no address')
   }
   return { relay, relayAddr, issuer: privateKey }
-}
-
-async function tokenFor (issuer: CryptoKey, sub: string, expiresInSeconds = 3600): Promise<string> {
-  return new SignJWT({}).setProtectedHeader({ alg: 'EdDSA' }).setSubject(sub)
-    .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInSeconds).sign(issuer)
-}
-
-/** Presents `token` on the peer's connection to the relay; returns the relay's answer. */
-async function present (peer: Libp2p, relayAddr: string, token: string): Promise<AuthResponse> {
-  const signal = AbortSignal.timeout(10_000)
-  const stream = await peer.dialProtocol(multiaddr(relayAddr), AUTH_PROTOCOL, { signal })
-  const pb = pbStream(stream)
-  await pb.write({ token }, AuthRequest, { signal })
-  const answer = await pb.read(AuthResponse, { signal })
-  // the exchange counts against the connection's auth streams until both sides close
-  await stream.close({ signal })
-  return answer
 }
 
 async function dialer (): Promise<Libp2p> {
@@ -76,7 +55,7 @@ describe('relay tokens', () => {
     const forger = (await generateKeyPair('EdDSA', { crv: 'Ed25519' })).privateKey
 
     expect(await present(peer, relayAddr, await tokenFor(issuer, other.peerId.toString()))).toMatchObject({ status: AuthResponse.Status.REFUSED, reason: 'token-other-peer' })
-    expect(await present(peer, relayAddr, await tokenFor(issuer, peer.peerId.toString(), -3600))).toMatchObject({ status: AuthResponse.Status.REFUSED, reason: 'token-expired' })
+    expect(await present(peer, relayAddr, await tokenFor(issuer, peer.peerId.toString(), { expiresInSeconds: -3600 }))).toMatchObject({ status: AuthResponse.Status.REFUSED, reason: 'token-expired' })
     expect(await present(peer, relayAddr, await tokenFor(forger, peer.peerId.toString()))).toMatchObject({ status: AuthResponse.Status.REFUSED, reason: 'token-forged' })
     expect(await reserve(peer, relayAddr, AbortSignal.timeout(10_000))).toBe(Status.PERMISSION_DENIED)
     expect(relay.stats().counters).toMatchObject({ 'auth-refused-token-other-peer': 1, 'auth-refused-token-expired': 1, 'auth-refused-token-forged': 1 })

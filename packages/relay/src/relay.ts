@@ -290,7 +290,7 @@ export async function createRelay (config: RelayConfig): Promise<Relay> {
       node,
       reservations,
       counters,
-      ...(auth === undefined ? {} : { authorize: (connection: Connection) => auth.isGranted(connection) })
+      ...(auth === undefined ? {} : { authorization: auth })
     }, config)
 
     // a reservation belongs to a live peer: gone with its holder's last connection

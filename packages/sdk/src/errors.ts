@@ -30,7 +30,8 @@ export type LifelineErrorCode =
   | 'UNSUPPORTED_PROTOCOL'
   /**
    * A relay refused to let this peer join a room (its code and message are in the
-   * error's message: `LIMIT`, `NOT_AUTHORIZED`, `BAD_REQUEST`), or the room was left.
+   * error's message: `LIMIT`, `NOT_AUTHORIZED` when the relay wants a relay token or
+   * ours does not cover the room, `BAD_REQUEST`), or the room was left.
    */
   | 'ROOM_REFUSED'
   /**

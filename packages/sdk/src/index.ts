@@ -8,6 +8,7 @@ import './internal/runtime/shims.js'
 
 export { createPeer } from './create-peer.js'
 export { isLifelineError, LifelineError } from './errors.js'
+export { roomTopic } from './internal/rooms/topic.js'
 export type { LifelineErrorCode } from './errors.js'
 export {
   DEFAULT_MAX_INBOUND_LINKS,
@@ -44,5 +45,6 @@ export type {
   RoomMessage,
   RoomRelayStatus,
   RoomStatus,
+  RoomTopicOptions,
   Stream
 } from './types.js'

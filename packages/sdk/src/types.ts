@@ -100,6 +100,16 @@ export interface PeerInit {
   roomNamespace?: string
 }
 
+/** Options of `roomTopic()`. */
+export interface RoomTopicOptions {
+  /**
+   * The namespace the room is named in: the peers' `PeerInit.roomNamespace`.
+   *
+   * @default 'lifeline' (DEFAULT_ROOM_NAMESPACE)
+   */
+  namespace?: string
+}
+
 /** See `PeerInit.relayToken`. */
 export type RelayTokenSource = (relay: { multiaddr: string, peerId: string }) => Promise<string>
 

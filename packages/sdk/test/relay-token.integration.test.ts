@@ -10,7 +10,7 @@ import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { SignJWT } from 'jose'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createPeer, isLifelineError, type Link, type Peer, type PeerInit, type RelayStatus } from '../src/index.js'
+import { createPeer, isLifelineError, roomTopic, type Link, type Peer, type PeerInit, type RelayStatus } from '../src/index.js'
 import { startRelay, type RelayProcess } from './relay-process.js'
 
 let issuer: KeyObject
@@ -38,19 +38,19 @@ afterAll(async () => {
   rmSync(keyDir, { recursive: true, force: true })
 })
 
-/** What the application's backend does: sign `sub` until `exp` (unix seconds). */
-async function sign (sub: string, exp: number): Promise<string> {
+/** What the application's backend does: sign `sub` until `exp` (unix seconds), for `rooms` (topics) when given. */
+async function sign (sub: string, exp: number, rooms?: string[]): Promise<string> {
   issued.set(sub, (issued.get(sub) ?? 0) + 1)
-  return new SignJWT({}).setProtectedHeader({ alg: 'EdDSA' }).setSubject(sub).setExpirationTime(exp).sign(issuer)
+  return new SignJWT(rooms === undefined ? {} : { rooms }).setProtectedHeader({ alg: 'EdDSA' }).setSubject(sub).setExpirationTime(exp).sign(issuer)
 }
 
 const inAnHour = (): number => Math.floor(Date.now() / 1000) + 3600
 
 /** A started peer (not waited online) whose identity is known before its tokens are signed. */
-async function startPeer (relayToken?: (self: string) => Promise<string>): Promise<Peer> {
+async function startPeer (relayToken?: (self: string) => Promise<string>, more: Partial<PeerInit> = {}): Promise<Peer> {
   const key = await generateKeyPair('Ed25519')
   const self = peerIdFromPrivateKey(key).toString()
-  const init: PeerInit = { relays: [relay.multiaddr], privateKey: privateKeyToProtobuf(key), allowPrivateAddresses: true, direct: false }
+  const init: PeerInit = { relays: [relay.multiaddr], privateKey: privateKeyToProtobuf(key), allowPrivateAddresses: true, direct: false, ...more }
   if (relayToken !== undefined) {
     init.relayToken = async () => relayToken(self)
   }
@@ -109,6 +109,24 @@ describe('relay tokens', () => {
     const err = await onlineError(peer)
     expect(isLifelineError(err, 'RELAY_UNREACHABLE')).toBe(true)
     expect(relayStatus(peer)).toMatchObject({ state: 'down', lastError: 'relay refused the token (token-other-peer)' })
+  })
+
+  it('joins the rooms its token lists, and join() of another room rejects with ROOM_REFUSED saying the token does not cover it', async () => {
+    const namespace = 'token-rooms'
+    // the backend computes the topic as the page does, from the room name
+    const allowed = [roomTopic('allowed', { namespace })]
+    const a = await startPeer(async self => sign(self, inAnHour(), allowed), { roomNamespace: namespace })
+    const b = await startPeer(async self => sign(self, inAnHour(), allowed), { roomNamespace: namespace })
+    const atA = await a.join('allowed')
+    await b.join('allowed')
+    await expect.poll(() => atA.members().map(m => m.peerId)).toEqual([b.peerId])
+
+    const err = await a.join('other').then(() => undefined, (e: unknown) => e)
+    expect(isLifelineError(err, 'ROOM_REFUSED')).toBe(true)
+    expect((err as Error).message).toContain('refused to join room "other": NOT_AUTHORIZED: the relay token does not cover this room')
+    // the refused room is not kept; the allowed one carries on
+    expect(a.status().rooms.map(r => r.name)).toEqual(['allowed'])
+    expect(atA.status().relays[0]?.state).toBe('joined')
   })
 
   it('shows a relayToken callback that fails, and backs off', async () => {

@@ -1,6 +1,7 @@
 import { SignJWT, exportSPKI, generateKeyPair, type CryptoKey } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { TokenVerifier, importPublicKey } from './tokens.js'
+import { MAX_AUTH_MESSAGE_BYTES, MAX_TOKEN_ROOMS } from '../constants.js'
+import { TokenVerifier, importPublicKey, roomsClaim } from './tokens.js'
 
 const PEER = '12D3KooWGRUVh7bQ1zYXaYrq4qnvEXn9Yq1d3jU8dGkqPm1YfHmC'
 const OTHER_PEER = '12D3KooWRPHsoSaMWV84cZcD1TrPnnMTenBCEG9Cx8hMLRwXpmMP'
@@ -11,8 +12,11 @@ async function issuer (): Promise<{ privateKey: CryptoKey, publicKey: CryptoKey 
   return generateKeyPair('EdDSA', { crv: 'Ed25519' })
 }
 
-async function token (privateKey: CryptoKey, claims: { sub?: string | undefined, exp?: number | undefined, nbf?: number } = {}): Promise<string> {
-  const jwt = new SignJWT({}).setProtectedHeader({ alg: 'EdDSA' }).setIssuedAt(seconds(NOW))
+/** A room topic as an issuer writes it: 64 lowercase hex characters. */
+const topic = (n: number): string => n.toString(16).padStart(64, '0')
+
+async function token (privateKey: CryptoKey, claims: { sub?: string | undefined, exp?: number | undefined, nbf?: number, rooms?: unknown } = {}): Promise<string> {
+  const jwt = new SignJWT(claims.rooms === undefined ? {} : { rooms: claims.rooms }).setProtectedHeader({ alg: 'EdDSA' }).setIssuedAt(seconds(NOW))
   if (claims.sub !== undefined || !('sub' in claims)) {
     jwt.setSubject(claims.sub ?? PEER)
   }
@@ -29,7 +33,25 @@ describe('token verifier', () => {
   it('grants the peer named in sub until exp', async () => {
     const { privateKey, publicKey } = await issuer()
     const verifier = new TokenVerifier({ publicKeys: [publicKey], now: () => NOW })
-    expect(await verifier.verify(await token(privateKey), PEER)).toEqual({ expiresAt: (seconds(NOW) + 3600) * 1000 })
+    expect(await verifier.verify(await token(privateKey), PEER)).toEqual({ expiresAt: (seconds(NOW) + 3600) * 1000, rooms: undefined })
+  })
+
+  it('grants the rooms a rooms claim lists, and every room without one', async () => {
+    const { privateKey, publicKey } = await issuer()
+    const verifier = new TokenVerifier({ publicKeys: [publicKey], now: () => NOW })
+    expect(await verifier.verify(await token(privateKey, { rooms: [topic(1), topic(2), topic(1)] }), PEER)).toEqual({
+      expiresAt: (seconds(NOW) + 3600) * 1000,
+      rooms: new Set([topic(1), topic(2)])
+    })
+    expect(await verifier.verify(await token(privateKey, { rooms: [] }), PEER)).toMatchObject({ rooms: new Set() })
+    expect(await verifier.verify(await token(privateKey), PEER)).toMatchObject({ rooms: undefined })
+  })
+
+  it('refuses a token whose rooms claim is not a list of topics in lowercase hex (token-claims)', async () => {
+    const { privateKey, publicKey } = await issuer()
+    const verifier = new TokenVerifier({ publicKeys: [publicKey], now: () => NOW })
+    expect(await verifier.verify(await token(privateKey, { rooms: topic(1) }), PEER)).toBe('token-claims')
+    expect(await verifier.verify(await token(privateKey, { rooms: [topic(1), 'kitchen'] }), PEER)).toBe('token-claims')
   })
 
   it('refuses a token issued to another peer', async () => {
@@ -91,5 +113,29 @@ describe('token verifier', () => {
     const imported = await importPublicKey(await exportSPKI(publicKey))
     const verifier = new TokenVerifier({ publicKeys: [imported], now: () => NOW })
     expect(await verifier.verify(await token(privateKey), PEER)).toMatchObject({ expiresAt: expect.any(Number) as number })
+  })
+})
+
+describe('rooms claim', () => {
+  it('is every room when absent and the listed topics otherwise', () => {
+    expect(roomsClaim(undefined)).toBeUndefined()
+    expect(roomsClaim([])).toEqual(new Set())
+    expect(roomsClaim([topic(0xab), topic(0xcd)])).toEqual(new Set([topic(0xab), topic(0xcd)]))
+  })
+
+  it('refuses anything but an array of 64 lowercase hex characters each', () => {
+    for (const claim of [null, 'all', topic(1), { [topic(1)]: true }, [topic(0xab).toUpperCase()], [topic(1).slice(1)], [`${topic(1)}0`], [`0x${topic(1).slice(2)}`], [42], [[topic(1)]]]) {
+      expect(roomsClaim(claim), JSON.stringify(claim)).toBe('token-claims')
+    }
+  })
+
+  it(`refuses more than ${MAX_TOKEN_ROOMS} topics, and a token with that many still fits an auth message`, async () => {
+    const most = Array.from({ length: MAX_TOKEN_ROOMS }, (_, i) => topic(i))
+    expect(roomsClaim(most)).toEqual(new Set(most))
+    expect(roomsClaim([...most, topic(MAX_TOKEN_ROOMS)])).toBe('token-claims')
+
+    const { privateKey } = await issuer()
+    // the protobuf field adds a tag and a two-byte length
+    expect(new TextEncoder().encode(await token(privateKey, { rooms: most })).byteLength + 3).toBeLessThanOrEqual(MAX_AUTH_MESSAGE_BYTES)
   })
 })

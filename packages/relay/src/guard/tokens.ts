@@ -3,13 +3,15 @@
  * backend, checked with its public keys (several at once, so a key can be rotated:
  * add the new key, let tokens signed by the old one expire, remove it). A token is
  * good for one peer: its `sub` must be the peer ID the connection proved with Noise,
- * so a token copied from another peer is worthless. Pure but for the keys and an
- * injected clock.
+ * so a token copied from another peer is worthless. An optional `rooms` claim lists
+ * the room topics (lowercase hex, as the relay keys rooms) the token covers; without
+ * it the token covers every room. Pure but for the keys and an injected clock.
  */
 import { readFile } from 'node:fs/promises'
 import { errors, importSPKI, jwtVerify, type CryptoKey } from 'jose'
-import { AUTH_CLOCK_TOLERANCE_SECONDS } from '../constants.js'
+import { AUTH_CLOCK_TOLERANCE_SECONDS, MAX_TOKEN_ROOMS } from '../constants.js'
 import { AuthKeyError } from '../errors.js'
+import { TOPIC_BYTES } from '../rooms/records.js'
 
 /** Why a token was refused; also the name it is counted under. */
 export type TokenRefusal = 'token-malformed' | 'token-forged' | 'token-expired' | 'token-other-peer' | 'token-claims'
@@ -17,6 +19,33 @@ export type TokenRefusal = 'token-malformed' | 'token-forged' | 'token-expired' 
 export interface TokenGrant {
   /** Milliseconds since the epoch after which the grant is void (the token's `exp`). */
   expiresAt: number
+  /** The room topics (lowercase hex) the token covers; undefined when it has no `rooms` claim: every room. */
+  rooms: ReadonlySet<string> | undefined
+}
+
+/** A topic as the relay keys rooms (records.ts `topicHex`): SHA-256 in lowercase hex. */
+const TOPIC_HEX = new RegExp(`^[0-9a-f]{${2 * TOPIC_BYTES}}$`)
+
+/**
+ * The `rooms` claim: absent (undefined, every room), or an array of at most
+ * MAX_TOKEN_ROOMS topics in lowercase hex; anything else is `token-claims`, so an
+ * issuer's mistake refuses the token instead of granting more or fewer rooms than meant.
+ */
+export function roomsClaim (value: unknown): ReadonlySet<string> | undefined | 'token-claims' {
+  if (value === undefined) {
+    return undefined
+  }
+  if (!Array.isArray(value) || value.length > MAX_TOKEN_ROOMS) {
+    return 'token-claims'
+  }
+  const rooms = new Set<string>()
+  for (const topic of value as unknown[]) {
+    if (typeof topic !== 'string' || !TOPIC_HEX.test(topic)) {
+      return 'token-claims'
+    }
+    rooms.add(topic)
+  }
+  return rooms
 }
 
 export interface TokenVerifierInit {
@@ -54,8 +83,12 @@ export class TokenVerifier {
         if (payload.sub !== peerId) {
           return 'token-other-peer'
         }
+        const rooms = roomsClaim(payload['rooms'])
+        if (rooms === 'token-claims') {
+          return rooms
+        }
         // requiredClaims guarantees exp; jose has checked it is a number in the future
-        return { expiresAt: (payload.exp ?? 0) * 1000 }
+        return { expiresAt: (payload.exp ?? 0) * 1000, rooms }
       } catch (err: unknown) {
         const kind = refusalOf(err)
         if (kind !== 'token-forged') {

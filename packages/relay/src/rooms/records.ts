@@ -29,6 +29,8 @@ export type RoomRefusalReason =
   | 'other-topic'
   | 'no-reservation'
   | 'unauthorized'
+  // the connection's relay token has a `rooms` claim that does not list the topic
+  | 'room-not-covered'
   | 'rooms-per-peer'
   | 'room-members'
   | 'directory-unavailable'
@@ -45,6 +47,7 @@ const WIRE_CODE: Readonly<Record<RoomRefusalReason, RoomEvent.ErrorCode>> = {
   // a member must be dialable through the relay it joined on
   'no-reservation': RoomEvent.ErrorCode.BAD_REQUEST,
   unauthorized: RoomEvent.ErrorCode.NOT_AUTHORIZED,
+  'room-not-covered': RoomEvent.ErrorCode.NOT_AUTHORIZED,
   'rooms-per-peer': RoomEvent.ErrorCode.LIMIT,
   'room-members': RoomEvent.ErrorCode.LIMIT,
   'directory-unavailable': RoomEvent.ErrorCode.DIRECTORY_UNAVAILABLE

@@ -3,11 +3,12 @@
  * opens with one RoomRequest, read with a size cap and a deadline:
  *
  * - JOIN: the peer must hold a reservation here (a member is dialled through the
- *   relay it joined on) and, on a relay with `--auth-public-key`, a token grant; its
- *   record is checked (records.ts), it gets a SNAPSHOT and then JOINED/LEFT events
- *   for as long as the stream is open. Later JOINs on the stream with a higher seq
- *   update its record; another topic is refused. Any refusal is one ERROR and the
- *   stream closes, which ends the membership.
+ *   relay it joined on) and, on a relay with `--auth-public-key`, a token grant
+ *   whose rooms cover the topic; its record is checked (records.ts), it gets a
+ *   SNAPSHOT and then JOINED/LEFT events for as long as the stream is open. Later
+ *   JOINs on the stream with a higher seq update its record, checked against the
+ *   connection's latest token again; another topic is refused. Any refusal is one
+ *   ERROR and the stream closes, which ends the membership.
  * - LOOKUP: one LOOKUP answer (a Member per relay the peer is reserved on) and the
  *   stream closes.
  */
@@ -30,8 +31,16 @@ export interface RoomServerComponents {
   log: Logger
   /** Whether `peer` holds a reservation on this relay. */
   hasReservation(peer: PeerId): boolean
-  /** Whether a connection may use rooms (a relay token grant); undefined lets every connection. */
-  authorize?: (connection: Connection) => boolean
+  /** With relay tokens (`--auth-public-key`); undefined lets every connection in every room. */
+  authorization?: RoomAuthorization
+}
+
+/** What a relay token grants a connection in rooms (serve/auth-server.ts). */
+export interface RoomAuthorization {
+  /** Whether the connection holds a grant that has not expired. */
+  isGranted(connection: Connection): boolean
+  /** Whether the connection's latest grant, expired or not, covers room `topic` (lowercase hex). */
+  coversRoom(connection: Connection, topic: string): boolean
 }
 
 export interface RoomServerInit {
@@ -72,7 +81,7 @@ export class RoomServer {
         await this.refuse(stream, new RoomRefusal('malformed', `no RoomRequest of at most ${this.init.maxRequestBytes} bytes arrived in time`), connection)
         return
       }
-      if (this.components.authorize?.(connection) === false) {
+      if (this.components.authorization?.isGranted(connection) === false) {
         await this.refuse(stream, new RoomRefusal('unauthorized', 'this relay serves rooms only to peers that presented a valid relay token (/lifeline/auth/1.0.0)'), connection)
         return
       }
@@ -98,6 +107,7 @@ export class RoomServer {
     let membership: Membership
     try {
       const verified = await verifyMember(join.member, connection.remotePeer, this.init.maxMetadataBytes)
+      this.checkCovered(connection, verified.topic)
       const subscriber = new Subscriber(stream, {
         maxQueuedBytes: this.init.subscriberBufferBytes,
         onCutOff: () => {
@@ -126,6 +136,8 @@ export class RoomServer {
         if (verified.topic !== membership.topic) {
           throw new RoomRefusal('other-topic', 'a JOIN stream is one room: open another stream for another topic')
         }
+        // a token presented since may cover other rooms
+        this.checkCovered(connection, verified.topic)
         if (hub.update(membership, verified)) {
           counters.increment('rooms-updated')
         }
@@ -164,6 +176,13 @@ export class RoomServer {
     this.components.counters.increment('rooms-lookups')
     stream.send(lengthPrefixed(RoomEvent.encode(roomEvent(RoomEvent.Type.LOOKUP, { members }))))
     await this.closeStream(stream)
+  }
+
+  /** @throws RoomRefusal `room-not-covered` when the connection's relay token does not list `topic` */
+  private checkCovered (connection: Connection, topic: string): void {
+    if (this.components.authorization?.coversRoom(connection, topic) === false) {
+      throw new RoomRefusal('room-not-covered', 'the relay token does not cover this room: its rooms claim does not list the room\'s topic')
+    }
   }
 
   private async refuse (stream: Stream, refusal: RoomRefusal, connection: Connection): Promise<void> {

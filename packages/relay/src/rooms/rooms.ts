@@ -11,11 +11,10 @@ import {
 import { MemoryDirectory, type Directory } from './directory.js'
 import { RedisDirectory } from './redis-directory.js'
 import { RoomHub, type RoomHoldings } from './hub.js'
-import { ROOMS_PROTOCOL, RoomServer } from './room-server.js'
+import { ROOMS_PROTOCOL, RoomServer, type RoomAuthorization } from './room-server.js'
 import type { RelayConfig } from '../config.js'
 import type { Reservations } from '../serve/reservations.js'
 import type { Counters } from '../watch/counters.js'
-import type { Connection } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
 
 export { ROOMS_PROTOCOL }
@@ -26,8 +25,8 @@ export interface RoomsComponents {
   node: Libp2p
   reservations: Reservations
   counters: Counters
-  /** Whether a connection holds a relay token grant; undefined when the relay asks for none. */
-  authorize?: (connection: Connection) => boolean
+  /** What relay tokens grant a connection; undefined when the relay asks for none. */
+  authorization?: RoomAuthorization
 }
 
 export interface Rooms {
@@ -58,7 +57,7 @@ export async function startRooms (components: RoomsComponents, config: RoomsConf
     counters,
     log,
     hasReservation: peer => reservations.has(peer),
-    ...(components.authorize === undefined ? {} : { authorize: components.authorize })
+    ...(components.authorization === undefined ? {} : { authorization: components.authorization })
   }, {
     requestTimeoutMs: ROOM_REQUEST_TIMEOUT_MS,
     maxRequestBytes: MAX_ROOM_REQUEST_BYTES,

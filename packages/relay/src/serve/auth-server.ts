@@ -3,12 +3,13 @@
  * signed token on its connection; the relay checks it (guard/tokens.ts) against the
  * peer ID Noise proved for that connection and remembers the grant for the
  * connection, until the token's `exp`. The HOP server asks `isGranted` before it
- * reserves or relays. A grant lives in a WeakMap keyed by the connection, so it
- * goes with the connection and nothing needs sweeping.
+ * reserves or relays; the rooms server also asks `coversRoom` before each JOIN. A
+ * grant lives in a WeakMap keyed by the connection, so it goes with the connection
+ * and nothing needs sweeping.
  */
 import { pbStream } from '@libp2p/utils'
 import { AuthRequest, AuthResponse } from './pb/auth.js'
-import type { TokenVerifier } from '../guard/tokens.js'
+import type { TokenGrant, TokenVerifier } from '../guard/tokens.js'
 import type { Counters } from '../watch/counters.js'
 import type { Connection, Logger, Stream } from '@libp2p/interface'
 
@@ -30,7 +31,7 @@ export interface AuthServerInit {
 export class AuthServer {
   private readonly components: AuthServerComponents
   private readonly init: AuthServerInit
-  private readonly grants = new WeakMap<Connection, number>()
+  private readonly grants = new WeakMap<Connection, TokenGrant>()
   private readonly now: () => number
 
   constructor (components: AuthServerComponents, init: AuthServerInit) {
@@ -41,8 +42,19 @@ export class AuthServer {
 
   /** True while `connection` holds a grant that has not expired. */
   isGranted (connection: Connection): boolean {
-    const expiresAt = this.grants.get(connection)
-    return expiresAt !== undefined && expiresAt > this.now()
+    const grant = this.grants.get(connection)
+    return grant !== undefined && grant.expiresAt > this.now()
+  }
+
+  /**
+   * True when the latest token presented on `connection` covers room `topic`
+   * (lowercase hex): it has no `rooms` claim, or lists the topic. Expiry is not
+   * looked at: like a reservation, a membership begun under a grant outlives its
+   * `exp`, while a later token with other rooms takes effect at the next JOIN.
+   */
+  coversRoom (connection: Connection, topic: string): boolean {
+    const grant = this.grants.get(connection)
+    return grant !== undefined && (grant.rooms === undefined || grant.rooms.has(topic))
   }
 
   /** The stream handler: one token, one answer. */
@@ -69,8 +81,8 @@ export class AuthServer {
         await pb.write({ status: AuthResponse.Status.REFUSED, reason: result, expires: 0n }, AuthResponse, { signal })
       } else {
         counters.increment('auth-granted')
-        // a later token replaces the grant, so a peer renews before exp on the same connection
-        this.grants.set(connection, result.expiresAt)
+        // a later token replaces the grant (and its rooms), so a peer renews before exp on the same connection
+        this.grants.set(connection, result)
         await pb.write({ status: AuthResponse.Status.OK, reason: '', expires: BigInt(Math.floor(result.expiresAt / 1000)) }, AuthResponse, { signal })
       }
       await stream.close({ signal })

@@ -207,6 +207,7 @@ export const COUNTER_SERIES: Readonly<Record<CounterName, readonly Contribution[
   'rooms-refused-other-topic': roomRefused('other-topic'),
   'rooms-refused-no-reservation': roomRefused('no-reservation'),
   'rooms-refused-unauthorized': roomRefused('unauthorized'),
+  'rooms-refused-room-not-covered': roomRefused('room-not-covered'),
   'rooms-refused-rooms-per-peer': roomRefused('rooms-per-peer'),
   'rooms-refused-room-members': roomRefused('room-members'),
   'rooms-refused-directory-unavailable': roomRefused('directory-unavailable'),

@@ -15,7 +15,7 @@ import { parseRelayAddress, type RelayAddress } from '../util/parse.js'
 import { RoomEvent, RoomRequest, type Member } from './pb/rooms.js'
 import { signMember } from './records.js'
 import { RoomImpl, type HeldRelay } from './room.js'
-import { roomTopic } from './topic.js'
+import { topicBytes } from './topic.js'
 
 const R1 = parseRelayAddress('/ip4/10.0.0.1/tcp/4001/ws/p2p/12D3KooWHFrmLWTTDD4NodngtRMEVYtDGW3mcpGXNzJZeRTMM4Aw')
 const R2 = parseRelayAddress('/ip4/10.0.0.2/tcp/4001/ws/p2p/12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq')
@@ -57,7 +57,7 @@ class Harness {
 
   async start (): Promise<void> {
     this.key = await generateKeyPair('Ed25519')
-    this.topic = await roomTopic('test', 'chat')
+    this.topic = topicBytes('test', 'chat')
     this.room = new RoomImpl({ name: 'chat', topic: this.topic, metadata: new Uint8Array(), autoConnect: false }, {
       self: peerIdFromPrivateKey(this.key),
       sign: async fields => signMember(this.key, peerIdFromPrivateKey(this.key), fields),

@@ -12,7 +12,7 @@ import type { RelayAddress } from '../util/parse.js'
 import { lookupOn } from './lookup.js'
 import { metadataBytes, signMember } from './records.js'
 import { RoomImpl, type HeldRelay } from './room.js'
-import { roomNameBytes, roomTopic } from './topic.js'
+import { roomNameBytes, topicBytes } from './topic.js'
 
 export interface RoomsComponents {
   self: PeerId
@@ -61,7 +61,7 @@ export class Rooms {
     this.joining.add(name)
     let room: RoomImpl | undefined
     try {
-      const topic = await roomTopic(this.components.namespace, name)
+      const topic = topicBytes(this.components.namespace, name)
       await this.components.online({ signal: limit.signal })
       room = new RoomImpl({ name, topic, metadata, autoConnect: options.autoConnect ?? false }, {
         ...this.components,

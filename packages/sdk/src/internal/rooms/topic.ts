@@ -6,8 +6,10 @@
  * a page on plain http from a LAN address (a test lab, a dev server) is not one.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
-import { MAX_ROOM_NAME_BYTES } from '../../constants.js'
+import { bytesToHex } from '@noble/hashes/utils.js'
+import { DEFAULT_ROOM_NAMESPACE, MAX_ROOM_NAME_BYTES } from '../../constants.js'
 import { LifelineError } from '../../errors.js'
+import type { RoomTopicOptions } from '../../types.js'
 
 const encoder = new TextEncoder()
 
@@ -30,7 +32,7 @@ export function roomNameBytes (what: 'name' | 'namespace', value: unknown): Uint
 }
 
 /** The topic of room `name` in `namespace` (both checked with roomNameBytes). */
-export async function roomTopic (namespace: string, name: string): Promise<Uint8Array> {
+export function topicBytes (namespace: string, name: string): Uint8Array {
   const ns = roomNameBytes('namespace', namespace)
   const n = roomNameBytes('name', name)
   const prefix = encoder.encode('lifeline-room/v1\0')
@@ -38,5 +40,19 @@ export async function roomTopic (namespace: string, name: string): Promise<Uint8
   input.set(prefix)
   input.set(ns, prefix.byteLength)
   input.set(n, prefix.byteLength + ns.byteLength + 1)
-  return Promise.resolve(sha256(input))
+  return sha256(input)
+}
+
+/**
+ * The topic of room `name`, in lowercase hex: what a relay token's `rooms` claim
+ * lists to let its peer join the room (the relay sees only topics, never names).
+ * Pure and synchronous, so an app's backend computes it as the page does.
+ *
+ * @example
+ * new SignJWT({ rooms: [roomTopic('kitchen', { namespace: 'my-app' })] })
+ *
+ * @throws {LifelineError} `INVALID_CONFIG` for an empty or overlong name or namespace
+ */
+export function roomTopic (name: string, options: RoomTopicOptions = {}): string {
+  return bytesToHex(topicBytes(options.namespace ?? DEFAULT_ROOM_NAMESPACE, name))
 }
