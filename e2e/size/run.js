@@ -3,7 +3,9 @@
  * same run. Builds two blank apps with Vite in production mode (minified, es2022):
  *   sdk/     imports only `createPeer` from the built @lifeline/sdk and calls it;
  *   libp2p/  stock js-libp2p with the SDK's transports (websockets, webRTC, webRTCDirect,
- *            circuitRelayTransport, Noise, Yamux, identify, ping).
+ *            circuitRelayTransport, Noise, Yamux, identify, ping);
+ *   libp2p-relayed/  the same without WebRTC: only what a first relayed message needs,
+ *            the floor under a first chunk built on libp2p.
  * Prints the first chunk (the entry chunk and what it imports statically: what a page
  * parses before the app runs) and the total of every JS chunk, minified and gzipped, then
  * where the SDK's bytes go per package. Writes size-results.json at the repository root.
@@ -24,19 +26,25 @@ const RESULTS = join(ROOT, 'size-results.json')
 
 /**
  * The SDK app's total gzip, KiB, must stay at or below this: a little above the last
- * measurement (166.2 KiB), so a new dependency or a second copy of one fails CI while
- * small code changes do not.
+ * measurement (154.8 KiB, one copy of every dependency, WebRTC in a chunk of its own),
+ * so a new dependency or a second copy of one fails CI (the second copies and WebTransport
+ * removed for issue 11 came to 15 KiB gzip) while small code changes do not.
  */
-export const SDK_TOTAL_GZIP_BUDGET_KIB = 170
-/** The SDK app's first chunk, gzip KiB (one chunk so far: the same as the total). */
-export const SDK_FIRST_CHUNK_GZIP_BUDGET_KIB = 170
+export const SDK_TOTAL_GZIP_BUDGET_KIB = 158
+/**
+ * The SDK app's first chunk, gzip KiB, likewise (last measured 146.3 KiB): what a page
+ * loads before createPeer() runs. Issue 11 aims at 100; js-libp2p's own core for a
+ * relayed message (the libp2p-relayed app) is about 129 KiB by itself.
+ */
+export const SDK_FIRST_CHUNK_GZIP_BUDGET_KIB = 150
 
 /** How many packages the per-package listing shows. */
 const TOP_PACKAGES = 20
 
 const APPS = [
   { name: 'sdk', label: '@lifeline/sdk (createPeer)' },
-  { name: 'libp2p', label: 'stock js-libp2p' }
+  { name: 'libp2p', label: 'stock js-libp2p' },
+  { name: 'libp2p-relayed', label: 'stock js-libp2p, no WebRTC' }
 ]
 
 const kib = (bytes) => Math.round(bytes / 1024 * 10) / 10
