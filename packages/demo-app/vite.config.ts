@@ -9,7 +9,7 @@ export default defineConfig({
   base: './',
   build: {
     target: 'es2022',
-    // libp2p + WebRTC + circuit relay is about 600 KiB minified (168 KiB gzip); one chunk is fine for a demo
+    // the SDK's first chunk is about 500 KiB minified (146 KiB gzip, see `pnpm size`); fine for a demo
     chunkSizeWarningLimit: 1024,
     reportCompressedSize: false
   }

@@ -242,10 +242,11 @@ export const RELAY_ATTEMPT_DELAY_MS = 250
  * carried 12.9 MB/s against WebRTC-Direct's 9.4 and reserved in 375 ms against 437
  * (WebRTC-Direct had the lower RTT, 4.7 ms against 6.6), and WSS on 443 is what passes
  * enterprise firewalls. WebRTC-Direct next: it needs no domain or CA-signed
- * certificate and is the way in where a proxy breaks WebSockets. WebTransport last: no
- * relay serves it yet.
+ * certificate and is the way in where a proxy breaks WebSockets. No WebTransport: no
+ * Lifeline relay can serve it (js-libp2p cannot listen for WebTransport), and its
+ * transport pulled a second Noise implementation into every page (issue 11).
  */
-export const RELAY_TRANSPORT_PREFERENCE = ['wss', 'ws', 'webrtc-direct', 'webtransport'] as const
+export const RELAY_TRANSPORT_PREFERENCE = ['wss', 'ws', 'webrtc-direct'] as const
 
 /**
  * A failed relay is retried after a jittered exponential backoff from 1 s up to 30 s;

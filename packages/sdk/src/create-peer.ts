@@ -11,6 +11,7 @@ import {
   RELAY_TRANSPORT_PREFERENCE
 } from './constants.js'
 import { LifelineError } from './errors.js'
+import { loadWebRTC } from './internal/peer/libp2p-node.js'
 import { PeerImpl } from './internal/peer/peer.js'
 import { roomNameBytes } from './internal/rooms/topic.js'
 import { parseRelays } from './internal/util/parse.js'
@@ -69,6 +70,9 @@ export async function createPeer (init: PeerInit): Promise<Peer> {
   }
   const roomNamespace = init.roomNamespace ?? DEFAULT_ROOM_NAMESPACE
   roomNameBytes('namespace', roomNamespace)
+  // the WebRTC chunk downloads while the key is generated (see loadWebRTC); its
+  // failure surfaces when createNode awaits it
+  loadWebRTC().catch(() => {})
   return PeerImpl.create({
     privateKey: await loadKey(init.privateKey),
     relays,

@@ -132,7 +132,7 @@ export interface ConnectOptions extends AbortOptions {
  * waiting for its retry; `standby`: healthy as far as we know, not needed now.
  */
 /** How a relay is reached: the outermost transport of its address (`/tls/ws` is `wss`). */
-export type RelayTransport = 'wss' | 'ws' | 'webrtc-direct' | 'webtransport' | 'other'
+export type RelayTransport = 'wss' | 'ws' | 'webrtc-direct' | 'other'
 
 export type RelayState = 'connecting' | 'reserved' | 'down' | 'standby'
 

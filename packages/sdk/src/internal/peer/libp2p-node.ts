@@ -1,17 +1,15 @@
 /**
- * The libp2p node under a Lifeline peer: WebSockets, WebRTC-Direct and WebTransport to reach relays,
+ * The libp2p node under a Lifeline peer: WebSockets and WebRTC-Direct to reach relays,
  * Circuit Relay v2 for reservations and relayed connections, WebRTC between peers,
  * Noise and Yamux, identify and ping.
  */
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { identify } from '@libp2p/identify'
+import { noise } from '@libp2p/noise'
 import { FaultTolerance, type AbortOptions, type Connection, type PrivateKey } from '@libp2p/interface'
 import { ping, type Ping } from '@libp2p/ping'
-import { webRTC, webRTCDirect } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
-import { webTransport } from '@libp2p/webtransport'
+import { yamux } from '@libp2p/yamux'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { INBOUND_CONNECTIONS_PER_SECOND, MAX_PENDING_INBOUND_CONNECTIONS, RELAY_PINGS_IN_FLIGHT } from '../../constants.js'
@@ -34,7 +32,26 @@ export interface NodeOptions {
   allowPrivateAddresses: boolean
 }
 
+/**
+ * @libp2p/webrtc (WebRTC between peers, WebRTC-Direct to relays) is about a third of the
+ * SDK's bytes and not needed for the first relayed message, so it is a chunk of its own
+ * in a bundled page: createPeer() starts loading it at once (see loadWebRTC) and awaits it
+ * here, while the page has already parsed and run the first chunk and key generation ran
+ * beside the download. libp2p 3 takes its transports only at createLibp2p().
+ */
+let webRTCModule: Promise<typeof import('@libp2p/webrtc')> | undefined
+
+/** Starts loading @libp2p/webrtc, once; a failed load is tried again on the next call. */
+export async function loadWebRTC (): Promise<typeof import('@libp2p/webrtc')> {
+  webRTCModule ??= import('@libp2p/webrtc').catch((err: unknown) => {
+    webRTCModule = undefined
+    throw err
+  })
+  return webRTCModule
+}
+
 export async function createNode (options: NodeOptions): Promise<Libp2pNode> {
+  const { webRTC, webRTCDirect } = await loadWebRTC()
   // reservations are the relay pool's job (see relay/hop.ts); libp2p only listens for
   // WebRTC connections signalled through the relays
   const listen = options.direct ? ['/webrtc'] : []
@@ -53,7 +70,6 @@ export async function createNode (options: NodeOptions): Promise<Libp2pNode> {
     },
     transports: [
       webSockets(),
-      webTransport(),
       webRTCDirect({ rtcConfiguration: { iceServers: options.iceServers } }),
       // no public STUN servers unless configured: the upstream default contacts four
       webRTC({ rtcConfiguration: { iceServers: options.iceServers } }),

@@ -56,6 +56,12 @@ describe('parseRelays', () => {
     expect(relays[1]?.addresses.map(a => a.text)).toEqual([other])
   })
 
+  it('rejects a WebTransport address, which the SDK cannot dial, and says what to give instead', () => {
+    const address = `/ip4/203.0.113.7/udp/443/quic-v1/webtransport/certhash/${CERTHASH}/p2p/${RELAY_ID}`
+    expect(codeOf(() => parseRelays([wss, address], RELAY_TRANSPORT_PREFERENCE))).toBe('INVALID_MULTIADDR')
+    expect(() => parseRelays([address], RELAY_TRANSPORT_PREFERENCE)).toThrow(/WSS or WebRTC-Direct/)
+  })
+
   it('rejects a WebRTC-Direct address without its certificate hash', () => {
     expect(codeOf(() => parseRelays([`/ip4/203.0.113.7/udp/443/webrtc-direct/p2p/${RELAY_ID}`], RELAY_TRANSPORT_PREFERENCE))).toBe('INVALID_MULTIADDR')
   })

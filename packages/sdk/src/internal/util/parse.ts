@@ -40,7 +40,7 @@ export function transportOf (ma: Multiaddr): RelayTransport {
   if (names.includes('wss') || (names.includes('tls') && names.includes('ws'))) {
     return 'wss'
   }
-  for (const name of ['ws', 'webrtc-direct', 'webtransport'] as const) {
+  for (const name of ['ws', 'webrtc-direct'] as const) {
     if (names.includes(name)) {
       return name
     }
@@ -66,6 +66,9 @@ function parseDialAddress (value: unknown): RelayDialAddress & { peerId: PeerId 
   const last = components.at(-1)
   if (last?.name !== 'p2p' || last.value === undefined) {
     throw new LifelineError('INVALID_MULTIADDR', `Relay address ${value} must end with /p2p/<relay peer ID>`)
+  }
+  if (components.some(c => c.name === 'webtransport')) {
+    throw new LifelineError('INVALID_MULTIADDR', `Relay address ${value} is WebTransport, which the SDK does not dial (no Lifeline relay serves it): give the relay's WSS or WebRTC-Direct address`)
   }
   if (components.some(c => c.name === 'webrtc-direct') && !components.some(c => c.name === 'certhash')) {
     throw new LifelineError('INVALID_MULTIADDR', `Relay address ${value} is WebRTC-Direct without /certhash/: copy the full address the relay prints at start`)
