@@ -20,11 +20,12 @@
  */
 import { Redis } from 'ioredis'
 import { TypedEventEmitter } from 'main-event'
-import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromMultihash } from '@libp2p/peer-id'
 import * as Digest from 'multiformats/hashes/digest'
 import { REDIS_COMMAND_TIMEOUT_MS, REDIS_RECONNECT_MAX_MS, REDIS_RECONNECT_STEP_MS, REDIS_START_TIMEOUT_MS } from '../constants.js'
 import { DirectoryUnavailableError, type Directory, type DirectoryEvents, type Presence } from './directory.js'
 import { Member, MemberRecord, RoomEvent } from './pb/rooms.js'
+import { RedisLayout, type Pipeline } from './redis-layout.js'
 import type { Logger } from '@libp2p/interface'
 
 export interface RedisDirectoryInit {
@@ -77,6 +78,7 @@ interface HeldMember {
 export class RedisDirectory extends TypedEventEmitter<DirectoryEvents> implements Directory {
   readonly engine = 'redis'
   private readonly init: RedisDirectoryInit
+  private readonly layout: RedisLayout
   private readonly client: Redis
   private readonly subscriber: Redis
   /** This relay's memberships, by `topic/peer`, written again on refresh and reconnect. */
@@ -93,6 +95,7 @@ export class RedisDirectory extends TypedEventEmitter<DirectoryEvents> implement
   constructor (init: RedisDirectoryInit) {
     super()
     this.init = init
+    this.layout = new RedisLayout(init.prefix, init.relayId, init.ttlMs)
     const options = {
       // no command waits for a connection: a write while Redis is away is dropped
       // (and written again on reconnect), a read fails at once
@@ -153,10 +156,10 @@ export class RedisDirectory extends TypedEventEmitter<DirectoryEvents> implement
       // a clean stop takes this relay's entries away at once rather than at their TTL
       const pipeline = this.client.pipeline()
       for (const held of this.heldMembers.values()) {
-        this.removeMemberCommands(pipeline, held.topic, held.peer)
+        this.layout.removeMember(pipeline, held.topic, held.peer)
       }
       for (const peer of this.heldPeers.keys()) {
-        this.removePeerCommands(pipeline, peer)
+        this.layout.removePeer(pipeline, peer)
       }
       await pipeline.exec().catch(() => {})
     }
@@ -172,8 +175,8 @@ export class RedisDirectory extends TypedEventEmitter<DirectoryEvents> implement
       return
     }
     const pipeline = this.client.pipeline()
-    this.putMemberCommands(pipeline, presence.topic, presence.peer, bytes)
-    pipeline.publish(this.channel(presence.topic), Buffer.from(RoomEvent.encode({
+    this.layout.putMember(pipeline, presence.topic, presence.peer, bytes)
+    pipeline.publish(this.layout.channel(presence.topic), Buffer.from(RoomEvent.encode({
       type: RoomEvent.Type.JOINED,
       members: [presence.member],
       peerId: new Uint8Array(),
@@ -190,7 +193,7 @@ export class RedisDirectory extends TypedEventEmitter<DirectoryEvents> implement
       return
     }
     const pipeline = this.client.pipeline()
-    this.removeMemberCommands(pipeline, topic, peer)
+    this.layout.removeMember(pipeline, topic, peer)
     this.exec(pipeline)
   }
 
@@ -199,7 +202,7 @@ export class RedisDirectory extends TypedEventEmitter<DirectoryEvents> implement
     this.heldPeers.set(peer, bytes)
     if (this.up) {
       const pipeline = this.client.pipeline()
-      this.putPeerCommands(pipeline, peer, bytes)
+      this.layout.putPeer(pipeline, peer, bytes)
       this.exec(pipeline)
     }
   }
@@ -209,12 +212,12 @@ export class RedisDirectory extends TypedEventEmitter<DirectoryEvents> implement
       return
     }
     const pipeline = this.client.pipeline()
-    this.removePeerCommands(pipeline, peer)
+    this.layout.removePeer(pipeline, peer)
     this.exec(pipeline)
   }
 
   async members (topic: string): Promise<Presence[]> {
-    const values = await this.readSet(`${this.roomKey(topic)}:members`, `${this.roomKey(topic)}:member:`)
+    const values = await this.readSet(this.layout.membersSet(topic), this.layout.memberPrefix(topic))
     const presences: Presence[] = []
     for (const value of values) {
       try {
@@ -231,7 +234,7 @@ export class RedisDirectory extends TypedEventEmitter<DirectoryEvents> implement
   }
 
   async lookup (peer: string): Promise<Member[]> {
-    const values = await this.readSet(`${this.peerKey(peer)}:relays`, `${this.peerKey(peer)}:relay:`)
+    const values = await this.readSet(this.layout.relaysSet(peer), this.layout.relayPrefix(peer))
     const members: Member[] = []
     for (const value of values) {
       try {
@@ -247,7 +250,7 @@ export class RedisDirectory extends TypedEventEmitter<DirectoryEvents> implement
     const count = this.watched.get(topic) ?? 0
     this.watched.set(topic, count + 1)
     if (count === 0 && this.up) {
-      this.subscriber.subscribe(this.channel(topic)).catch(() => {})
+      this.subscriber.subscribe(this.layout.channel(topic)).catch(() => {})
     }
   }
 
@@ -259,7 +262,7 @@ export class RedisDirectory extends TypedEventEmitter<DirectoryEvents> implement
     }
     this.watched.delete(topic)
     if (this.up) {
-      this.subscriber.unsubscribe(this.channel(topic)).catch(() => {})
+      this.subscriber.unsubscribe(this.layout.channel(topic)).catch(() => {})
     }
   }
 
@@ -296,14 +299,14 @@ export class RedisDirectory extends TypedEventEmitter<DirectoryEvents> implement
   private async recover (generation: number): Promise<void> {
     const pipeline = this.client.pipeline()
     for (const held of this.heldMembers.values()) {
-      this.putMemberCommands(pipeline, held.topic, held.peer, held.bytes)
+      this.layout.putMember(pipeline, held.topic, held.peer, held.bytes)
     }
     for (const [peer, bytes] of this.heldPeers) {
-      this.putPeerCommands(pipeline, peer, bytes)
+      this.layout.putPeer(pipeline, peer, bytes)
     }
     try {
       await pipeline.exec()
-      const channels = [...this.watched.keys()].map(topic => this.channel(topic))
+      const channels = [...this.watched.keys()].map(topic => this.layout.channel(topic))
       if (channels.length > 0) {
         await this.subscriber.subscribe(...channels)
       }
@@ -326,16 +329,16 @@ export class RedisDirectory extends TypedEventEmitter<DirectoryEvents> implement
     }
     const pipeline = this.client.pipeline()
     for (const held of this.heldMembers.values()) {
-      this.putMemberCommands(pipeline, held.topic, held.peer, held.bytes)
+      this.layout.putMember(pipeline, held.topic, held.peer, held.bytes)
     }
     for (const [peer, bytes] of this.heldPeers) {
-      this.putPeerCommands(pipeline, peer, bytes)
+      this.layout.putPeer(pipeline, peer, bytes)
     }
     this.exec(pipeline)
   }
 
   private onMessage (channel: Buffer, message: Buffer): void {
-    const topic = this.topicOfChannel(channel.toString())
+    const topic = this.layout.topicOfChannel(channel.toString())
     if (topic === undefined || !this.watched.has(topic)) {
       return
     }
@@ -363,76 +366,14 @@ export class RedisDirectory extends TypedEventEmitter<DirectoryEvents> implement
     }
   }
 
-  private putMemberCommands (pipeline: Pipeline, topic: string, peer: string, bytes: Uint8Array): void {
-    const name = `${peer}:${this.init.relayId}`
-    const room = this.roomKey(topic)
-    pipeline.set(`${room}:member:${name}`, Buffer.from(bytes), 'PX', this.init.ttlMs)
-    pipeline.sadd(`${room}:members`, name)
-    pipeline.pexpire(`${room}:members`, this.init.ttlMs)
-  }
-
-  private removeMemberCommands (pipeline: Pipeline, topic: string, peer: string): void {
-    const name = `${peer}:${this.init.relayId}`
-    const room = this.roomKey(topic)
-    pipeline.del(`${room}:member:${name}`)
-    pipeline.srem(`${room}:members`, name)
-    pipeline.publish(this.channel(topic), Buffer.from(RoomEvent.encode({
-      type: RoomEvent.Type.LEFT,
-      members: [],
-      peerId: peerIdBytes(peer),
-      relayId: peerIdBytes(this.init.relayId),
-      code: RoomEvent.ErrorCode.NONE,
-      message: '',
-      partial: false
-    })))
-  }
-
-  private putPeerCommands (pipeline: Pipeline, peer: string, bytes: Uint8Array): void {
-    const key = this.peerKey(peer)
-    pipeline.set(`${key}:relay:${this.init.relayId}`, Buffer.from(bytes), 'PX', this.init.ttlMs)
-    pipeline.sadd(`${key}:relays`, this.init.relayId)
-    pipeline.pexpire(`${key}:relays`, this.init.ttlMs)
-  }
-
-  private removePeerCommands (pipeline: Pipeline, peer: string): void {
-    const key = this.peerKey(peer)
-    pipeline.del(`${key}:relay:${this.init.relayId}`)
-    pipeline.srem(`${key}:relays`, this.init.relayId)
-  }
-
   /** Sends a pipeline; a failure means Redis is away, which the connection events report. */
   private exec (pipeline: Pipeline): void {
     pipeline.exec().catch((err: unknown) => {
       this.init.log.trace('redis: write failed: %s', err instanceof Error ? err.message : String(err))
     })
   }
-
-  private roomKey (topic: string): string {
-    return `${this.init.prefix}room:${topic}`
-  }
-
-  private peerKey (peer: string): string {
-    return `${this.init.prefix}peer:${peer}`
-  }
-
-  private channel (topic: string): string {
-    return `${this.roomKey(topic)}:events`
-  }
-
-  private topicOfChannel (channel: string): string | undefined {
-    const head = `${this.init.prefix}room:`
-    if (!channel.startsWith(head) || !channel.endsWith(':events')) {
-      return undefined
-    }
-    return channel.slice(head.length, -':events'.length)
-  }
 }
 
-type Pipeline = ReturnType<Redis['pipeline']>
-
-function peerIdBytes (peer: string): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(peerIdFromString(peer).toMultihash().bytes)
-}
 
 /** The peer ID a member's signed record names, or undefined when it does not decode. */
 function peerOfMember (member: Member): string | undefined {
