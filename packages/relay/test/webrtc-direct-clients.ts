@@ -9,7 +9,7 @@ import { identify } from '@libp2p/identify'
 import { webRTCDirect } from '@libp2p/webrtc'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { createHmac, randomBytes } from 'node:crypto'
-import { ECHO } from './hostile/clients.js'
+import { echoOn } from './hostile/clients.js'
 
 /** Loopback only: no STUN server is needed, and none may be contacted. */
 const NO_ICE_SERVERS = { iceServers: [] }
@@ -27,14 +27,7 @@ export async function startWebRtcDirectPeer (reserveOn?: string): Promise<Libp2p
     connectionGater: { denyDialMultiaddr: () => false },
     services: { identify: identify() }
   })
-  await peer.handle(ECHO, async stream => {
-    for await (const chunk of stream) {
-      if (!stream.send(chunk)) {
-        await stream.onDrain()
-      }
-    }
-    await stream.close()
-  }, { runOnLimitedConnection: true })
+  await echoOn(peer)
   return peer
 }
 

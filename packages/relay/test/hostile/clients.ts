@@ -32,6 +32,12 @@ export async function startEchoPeer (relayAddr: string): Promise<Libp2p> {
     connectionGater: { denyDialMultiaddr: () => false },
     services: { identify: identify() }
   })
+  await echoOn(peer)
+  return peer
+}
+
+/** Makes `peer` echo every stream on ECHO, over relayed connections too. */
+export async function echoOn (peer: Libp2p): Promise<void> {
   await peer.handle(ECHO, async stream => {
     for await (const chunk of stream) {
       if (!stream.send(chunk)) {
@@ -40,7 +46,6 @@ export async function startEchoPeer (relayAddr: string): Promise<Libp2p> {
     }
     await stream.close()
   }, { runOnLimitedConnection: true })
-  return peer
 }
 
 export async function waitForReservation (peer: Libp2p, signal: AbortSignal): Promise<void> {
