@@ -77,6 +77,41 @@ export const MAX_QUEUED_CONTROL_FRAMES = 256
  */
 export const PATH_WRITE_STALL_MS = 30_000
 
+/**
+ * Hedging (link/hedge.ts). A path that stops answering is declared dead only after its
+ * ping timeout (PING_TIMEOUT_MIN_MS or more, so a GC pause is not a death), which alone
+ * would stall a link's messages that long. So while messages wait for their ack, a link
+ * watches the path it sends on: once it has been quiet for HEDGE_PROBE_AFTER_MS (an
+ * honest receiver acks within ACK_DELAY_MS of taking a message) it is pinged at once,
+ * and when that ping stays unanswered for max(HEDGE_SILENCE_MIN_MS,
+ * HEDGE_SILENCE_RTT_FACTOR x RTT) the link copies what is unacknowledged onto its best
+ * other path, before the path is declared dead. The receiver drops the copies it has
+ * and acks on the path they came in on. A wrong suspicion (a remote stalled by a long
+ * task) costs at most HEDGE_MAX_BYTES of copies, never a path change, so the floor
+ * can sit well under the ping timeout: above a LAN's RTT and a minor GC pause.
+ */
+export const HEDGE_PROBE_AFTER_MS = 3 * ACK_DELAY_MS
+export const HEDGE_SILENCE_MIN_MS = 150
+/** Four RTTs, as a TCP retransmission timeout allows for an ack's variance (RFC 6298). */
+export const HEDGE_SILENCE_RTT_FACTOR = 4
+/** How often a link with messages awaiting their ack looks at its path. */
+export const HEDGE_CHECK_INTERVAL_MS = 25
+/**
+ * Bytes of copies a link keeps in flight on the other path while hedging: what a steady
+ * message stream sends in a second or more, and what a relay's circuit buffers in one
+ * direction (so copies of a bulk transfer neither flood the relay nor cost more than a
+ * moment of it when the suspicion was wrong). The rest goes once the path is dead.
+ */
+export const HEDGE_MAX_BYTES = 256 * 1024
+
+/**
+ * Probes (pings sent early, see HEDGE_PROBE_AFTER_MS) go out at most this often on one
+ * path: with the regular pings and the pongs to the remote's, they stay well under the
+ * remote's CONTROL_FRAMES_PER_SECOND while an application that reads slowly leaves
+ * messages unacknowledged for long.
+ */
+export const PROBE_MIN_INTERVAL_MS = HEDGE_SILENCE_MIN_MS
+
 /** Each path is pinged this often, so a dead path is found within about a second. */
 export const PING_INTERVAL_MS = 500
 

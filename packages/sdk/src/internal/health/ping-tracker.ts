@@ -85,6 +85,26 @@ export class PingTracker {
     this.lastReceivedAt = now
   }
 
+  /**
+   * How long the path has owed an answer: the age of the oldest ping sent since
+   * anything last arrived, or undefined when no such ping waits (all is answered, or
+   * something came in after the last ping).
+   */
+  owedFor (now: number): number | undefined {
+    let oldest: number | undefined
+    for (const at of this.outstanding.values()) {
+      if (at >= this.lastReceivedAt && (oldest === undefined || at < oldest)) {
+        oldest = at
+      }
+    }
+    return oldest === undefined ? undefined : now - oldest
+  }
+
+  /** When anything last arrived on the path (-Infinity before the first). */
+  get receivedAt (): number {
+    return this.lastReceivedAt
+  }
+
   /** True when a ping has gone unanswered, and nothing else arrived, for longer than the timeout. */
   dead (now: number): boolean {
     for (const at of this.outstanding.values()) {

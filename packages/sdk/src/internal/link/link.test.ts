@@ -4,7 +4,7 @@ import { streamPair } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { HANDSHAKE_TIMEOUT_MS, NO_PATH_TIMEOUT_MS } from '../../constants.js'
+import { HANDSHAKE_TIMEOUT_MS, NO_PATH_TIMEOUT_MS, PING_INTERVAL_MS, PING_TIMEOUT_MAX_MS, PING_TIMEOUT_MIN_MS } from '../../constants.js'
 import type { LinkDirection, LinkPath } from '../../types.js'
 import { encodeFrame, FrameDecoder, FrameType, type Frame } from './frame.js'
 import { LinkImpl, type LinkInit, type LinkPathEvents } from './link.js'
@@ -47,6 +47,27 @@ async function join (a: LinkImpl, b: LinkImpl, tier: LinkPath): Promise<[Stream,
   a.attach(outbound, connection(tier))
   b.attach(inbound, connection(tier))
   return [outbound, inbound]
+}
+
+/** Make a joined path drop everything both ends send, without closing it. */
+function blackhole (ends: [Stream, Stream]): void {
+  for (const end of ends) {
+    end.send = () => true
+  }
+}
+
+/** Note the sequence number of every DATA frame `end` sends. */
+function countData (end: Stream, into: number[]): void {
+  const send = end.send.bind(end)
+  const decoder = new FrameDecoder(1024 * 1024 + 64)
+  end.send = (chunk) => {
+    for (const frame of decoder.push(chunk)) {
+      if (frame.type === FrameType.DATA) {
+        into.push(frame.seq)
+      }
+    }
+    return send(chunk)
+  }
 }
 
 function collect (target: LinkImpl): number[] {
@@ -137,6 +158,63 @@ describe('Link', () => {
     await expect.poll(() => received.length).toBe(500)
     expect(received).toEqual(range(1, 500))
     expect(a.path).toBe('relayed')
+  })
+
+  it('copies what is unacknowledged onto the relayed path while a silent direct path is still held (hedging)', async () => {
+    const a = link('outbound')
+    const b = link('inbound')
+    const received = collect(b)
+    await join(a, b, 'relayed')
+    const direct = await join(a, b, 'direct')
+    await a.waitForPath('direct', { signal: AbortSignal.timeout(2000) })
+    await a.send('1')
+    await expect.poll(() => received).toEqual([1])
+    // the direct path goes silent both ways without closing, as when UDP is dropped
+    blackhole(direct)
+    let pathAtLast: string | undefined
+    b.addEventListener('message', () => {
+      if (received.length === 20) {
+        pathAtLast = a.path
+      }
+    })
+    for (let i = 2; i <= 20; i++) {
+      await a.send(String(i))
+    }
+    // all delivered before A's ping timeout could call the direct path dead: A still
+    // sends on it when the last one arrives
+    await expect.poll(() => received.length, { timeout: PING_TIMEOUT_MIN_MS * 10 }).toBe(20)
+    expect(received).toEqual(range(1, 20))
+    expect(pathAtLast).toBe('direct')
+    // once the direct path is declared dead, the link moves without sending it all again
+    await a.waitForPath('relayed', { signal: AbortSignal.timeout(PING_TIMEOUT_MAX_MS * 10) })
+    await a.send('21')
+    await expect.poll(() => received.length).toBe(21)
+    expect(received).toEqual(range(1, 21))
+  })
+
+  it('does not copy onto another path while the remote answers pings but reads slowly', async () => {
+    const a = link('outbound')
+    const b = link('inbound')
+    const copies: number[] = []
+    const [relayA] = await join(a, b, 'relayed')
+    countData(relayA, copies)
+    await join(a, b, 'direct')
+    await a.waitForPath('direct', { signal: AbortSignal.timeout(2000) })
+    const reader = b.messages()
+    for (let i = 1; i <= 20; i++) {
+      await a.send(String(i))
+    }
+    // nobody takes the messages, so none is acknowledged, but the path answers
+    await new Promise(resolve => setTimeout(resolve, PING_INTERVAL_MS * 2))
+    expect(copies).toEqual([])
+    let taken = 0
+    for await (const message of reader) {
+      expect(new TextDecoder().decode(message)).toBe(String(++taken))
+      if (taken === 20) {
+        break
+      }
+    }
+    expect(copies).toEqual([])
   })
 
   it('keeps messages sent while it has no path, and delivers them on the next one', async () => {

@@ -21,6 +21,7 @@ import { selectPath } from '../health/path-selector.js'
 import { abortError, waitFor } from '../util/abort.js'
 import { MessageQueue, type Delivery } from './message-queue.js'
 import { FrameType, SESSION_ID_BYTES, type Frame } from './frame.js'
+import { Hedge } from './hedge.js'
 import { PathChannel } from './path-channel.js'
 import { messageCost, ReceiveWindow, sameSession, SendBuffer, type Arrival } from './reliable.js'
 
@@ -74,6 +75,9 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
   private remoteMaxMessageBytes: number
   private readonly paths = new Map<string, PathChannel>()
   private active: PathChannel | undefined
+  /** The path data last came in on: acks go there too (a hedging remote copies onto it). */
+  private dataPath: PathChannel | undefined
+  private readonly hedge: Hedge
   private lastPath: LinkPath = 'relayed'
   /** Messages and bytes the application took since the last ack. */
   private unacked = 0
@@ -93,6 +97,13 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
     this.receiveWindow = new ReceiveWindow(init.receiveWindowBytes, SEND_BUFFER_MESSAGES)
     this.remoteWindow = init.receiveWindowBytes
     this.remoteMaxMessageBytes = init.maxMessageBytes
+    this.hedge = new Hedge({
+      buffer: this.sendBuffer,
+      log: this.log,
+      now: () => performance.now(),
+      active: () => this.active,
+      spare: () => this.best(this.active)
+    })
   }
 
   get path (): LinkPath {
@@ -212,8 +223,10 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
           buffer.cost + messageCost(payload.byteLength) <= this.remoteWindow)
     }, options)
     // copy: the caller may reuse its buffer while the message waits for its ack
-    const entry = this.sendBuffer.push(payload.slice())
+    const entry = this.sendBuffer.push(payload.slice(), performance.now())
     this.active?.send({ type: FrameType.DATA, seq: entry.seq, payload: entry.payload })
+    this.hedge.update()
+    this.hedge.watch()
   }
 
   messages (options: AbortOptions = {}): AsyncIterableIterator<Uint8Array> {
@@ -261,6 +274,7 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
       return
     }
     this.closed = true
+    this.hedge.stop()
     clearTimeout(this.ackTimer)
     clearTimeout(this.noPathTimer)
     for (const path of [...this.paths.values()]) {
@@ -291,6 +305,7 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
         break
       case FrameType.ACK:
         if (this.sendBuffer.ack(frame.nextExpected) > 0) {
+          this.hedge.update()
           this.changed.dispatchEvent(new Event('change'))
         }
         break
@@ -327,6 +342,7 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
   }
 
   private onData (path: PathChannel, seq: number, payload: Uint8Array): void {
+    this.dataPath = path
     let arrivals: Arrival[]
     try {
       arrivals = this.receiveWindow.accept(seq, payload)
@@ -385,7 +401,11 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
     this.ackTimer = undefined
     this.unacked = 0
     this.unackedBytes = 0
-    this.active?.send({ type: FrameType.ACK, nextExpected: this.receiveWindow.taken })
+    const ack: Frame = { type: FrameType.ACK, nextExpected: this.receiveWindow.taken }
+    this.active?.send(ack)
+    if (this.dataPath !== this.active && this.dataPath?.ready === true && !this.dataPath.closed) {
+      this.dataPath.send(ack)
+    }
   }
 
   private onRtt (path: PathChannel, rttMs: number): void {
@@ -406,6 +426,9 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
     if (path === this.active) {
       this.active = undefined
     }
+    if (path === this.dataPath) {
+      this.dataPath = undefined
+    }
     this.reselect()
     if (this.paths.size === 0 && this.established) {
       // both sides try to restore it; a remote that cannot be reached this long is gone
@@ -419,19 +442,20 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
 
   /** Choose the path to send on; on a change, everything unacknowledged goes out again on the new path. */
   private reselect (): void {
-    const candidates = [...this.paths.values()].filter(p => p.ready && !p.closed)
-    const chosen = selectPath(candidates.map(p => ({ id: p.id, tier: p.tier, rttMs: p.rttMs })), this.active?.id)
-    const next = chosen === undefined ? undefined : this.paths.get(chosen.id)
+    const next = this.best(undefined, this.active)
     if (next === this.active) {
       return
     }
     const previous = this.path
+    // what a hedge already copied onto the new path is not sent there again
+    const resendFrom = next === undefined ? 0 : this.hedge.resendFrom(next)
+    this.hedge.reset()
     this.active = next
     if (next === undefined) {
       this.changed.dispatchEvent(new Event('change'))
       return
     }
-    for (const entry of this.sendBuffer.unacked()) {
+    for (const entry of this.sendBuffer.unacked(resendFrom)) {
       next.send({ type: FrameType.DATA, seq: entry.seq, payload: entry.payload })
     }
     this.sendAck()
@@ -445,5 +469,12 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
     if (previous !== next.tier) {
       this.safeDispatchEvent('pathchange', { detail: { path: next.tier, previous } })
     }
+  }
+
+  /** The path to send on among the ready ones but `except`, given the one in use. */
+  private best (except: PathChannel | undefined, current?: PathChannel): PathChannel | undefined {
+    const candidates = [...this.paths.values()].filter(p => p.ready && !p.closed && p !== except)
+    const chosen = selectPath(candidates.map(p => ({ id: p.id, tier: p.tier, rttMs: p.rttMs })), current?.id)
+    return chosen === undefined ? undefined : this.paths.get(chosen.id)
   }
 }

@@ -11,7 +11,8 @@ import {
   MAX_QUEUED_CONTROL_FRAMES,
   LATE_TIMER_MS,
   PATH_WRITE_STALL_MS,
-  PING_INTERVAL_MS
+  PING_INTERVAL_MS,
+  PROBE_MIN_INTERVAL_MS
 } from '../../constants.js'
 import { isLifelineError, LifelineError } from '../../errors.js'
 import type { LinkPath } from '../../types.js'
@@ -67,6 +68,8 @@ export class PathChannel {
   private readonly controlFrames: RateLimit
   private readonly pingTimer: ReturnType<typeof setInterval>
   private lastTickAt = -Infinity
+  /** When the last ping went out, by the timer or as a probe. */
+  private lastPingAt = -Infinity
 
   constructor (init: PathChannelInit) {
     this.stream = init.stream
@@ -89,6 +92,35 @@ export class PathChannel {
 
   get rttMs (): number | undefined {
     return this.tracker.srtt
+  }
+
+  /** When anything last arrived on this path (in the channel's clock). */
+  get receivedAt (): number {
+    return this.tracker.receivedAt
+  }
+
+  /**
+   * How long this path has owed an answer to a ping sent since anything last arrived;
+   * undefined when it owes none. See the link's hedging.
+   */
+  owedForMs (): number | undefined {
+    return this.tracker.owedFor(this.now())
+  }
+
+  /**
+   * Ping now, unless a ping already went out since anything last arrived or within
+   * PROBE_MIN_INTERVAL_MS (the remote counts our pings against its control-frame limit).
+   */
+  probe (): void {
+    const now = this.now()
+    if (!this.closed && this.tracker.owedFor(now) === undefined && now - this.lastPingAt >= PROBE_MIN_INTERVAL_MS) {
+      this.ping(now)
+    }
+  }
+
+  private ping (now: number): void {
+    this.lastPingAt = now
+    this.send({ type: FrameType.PING, nonce: this.tracker.sent(now) })
   }
 
   /** Queue a frame. Control frames jump ahead of data so pings are not stuck behind bulk. */
@@ -230,6 +262,6 @@ export class PathChannel {
       this.close(new LifelineError('TIMEOUT', `The ${this.tier} path stopped answering pings`))
       return
     }
-    this.send({ type: FrameType.PING, nonce: this.tracker.sent(now) })
+    this.ping(now)
   }
 }

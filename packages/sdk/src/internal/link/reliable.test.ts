@@ -8,13 +8,16 @@ describe('SendBuffer', () => {
   it('numbers messages and releases them when acknowledged', () => {
     const buffer = new SendBuffer()
     for (let i = 0; i < 5; i++) {
-      expect(buffer.push(msg(i)).seq).toBe(i)
+      expect(buffer.push(msg(i), i).seq).toBe(i)
     }
     expect(buffer.count).toBe(5)
     expect(buffer.bytes).toBe(5)
     expect(buffer.ack(3)).toBe(3)
     expect(buffer.base).toBe(3)
     expect(buffer.unacked().map(e => e.seq)).toEqual([3, 4])
+    expect(buffer.unacked(4).map(e => e.seq)).toEqual([4])
+    expect(buffer.at(4)?.sentAt).toBe(4)
+    expect(buffer.at(2)).toBeUndefined()
     expect(buffer.ack(2)).toBe(0)
     expect(buffer.ack(10)).toBe(2)
     expect(buffer.base).toBe(5)
@@ -24,7 +27,7 @@ describe('SendBuffer', () => {
   it('keeps its order across compaction of many acknowledged messages', () => {
     const buffer = new SendBuffer()
     for (let i = 0; i < 5000; i++) {
-      buffer.push(msg(i % 256))
+      buffer.push(msg(i % 256), 0)
     }
     buffer.ack(4990)
     expect(buffer.unacked().map(e => e.seq)).toEqual([4990, 4991, 4992, 4993, 4994, 4995, 4996, 4997, 4998, 4999])

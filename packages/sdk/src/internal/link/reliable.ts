@@ -21,9 +21,11 @@ export function messageCost (payloadBytes: number): number {
   return payloadBytes + MESSAGE_OVERHEAD_BYTES
 }
 
-interface Pending {
+export interface Pending {
   seq: number
   payload: Uint8Array
+  /** When it was first handed to a path (the link's clock). */
+  sentAt: number
 }
 
 export class SendBuffer {
@@ -46,8 +48,8 @@ export class SendBuffer {
     return this.entries.peek()?.seq ?? this.nextSeq
   }
 
-  push (payload: Uint8Array): Pending {
-    const entry = { seq: this.nextSeq++, payload }
+  push (payload: Uint8Array, now: number): Pending {
+    const entry = { seq: this.nextSeq++, payload, sentAt: now }
     this.entries.push(entry)
     this.bytes += payload.byteLength
     return entry
@@ -64,8 +66,20 @@ export class SendBuffer {
     return released
   }
 
-  unacked (): Pending[] {
-    return this.entries.toArray()
+  /** Sequence number the next message pushed gets. */
+  get next (): number {
+    return this.nextSeq
+  }
+
+  /** The unacknowledged message numbered `seq`, if it is still held. */
+  at (seq: number): Pending | undefined {
+    return this.entries.at(seq - this.base)
+  }
+
+  /** The unacknowledged messages, oldest first; from `seq` on when given. */
+  unacked (from = this.base): Pending[] {
+    const all = this.entries.toArray()
+    return from <= this.base ? all : all.slice(from - this.base)
   }
 }
 

@@ -40,6 +40,11 @@ export class Fifo<T> {
     return item
   }
 
+  /** The item `index` places from the front, not taken. */
+  at (index: number): T | undefined {
+    return index < 0 ? undefined : this.items[this.head + index]
+  }
+
   /** The items in order, as a new array. */
   toArray (): T[] {
     return this.items.slice(this.head) as T[]
