@@ -94,6 +94,15 @@ export const HEDGE_PROBE_AFTER_MS = 3 * ACK_DELAY_MS
 export const HEDGE_SILENCE_MIN_MS = 150
 /** Four RTTs, as a TCP retransmission timeout allows for an ack's variance (RFC 6298). */
 export const HEDGE_SILENCE_RTT_FACTOR = 4
+/**
+ * A suspect path on which nothing arrives for this long after the remote answered on
+ * the hedge path is dead, and the link leaves it before its ping timeout. The answer
+ * proves the remote's event loop ran after the probe: a stalled remote or a GC pause
+ * delays both paths alike, and a direct path answers first (a lower RTT than the
+ * relay's). So this need cover only the gap between two answers sent together: a few
+ * RTTs of jitter, a long one on a busy machine.
+ */
+export const HEDGE_CONFIRM_MS = 250
 /** How often a link with messages awaiting their ack looks at its path. */
 export const HEDGE_CHECK_INTERVAL_MS = 25
 /**

@@ -10,16 +10,21 @@
  * unanswered for the silence bound. A receiver that is merely slow to take its messages
  * still answers pings, so it is never suspected; one that stalls for a moment is, and
  * that costs at most HEDGE_MAX_BYTES of copies. The suspicion ends when anything
- * arrives on the suspect path again, or when the link leaves it.
+ * arrives on the suspect path again, or when the link leaves it. When the remote
+ * answers the copies on the other path while the suspect stays silent, the remote is
+ * not stalled and the path is dead: the link leaves it without waiting for its ping
+ * timeout.
  */
 import type { Logger } from '@libp2p/interface'
 import {
   HEDGE_CHECK_INTERVAL_MS,
+  HEDGE_CONFIRM_MS,
   HEDGE_MAX_BYTES,
   HEDGE_PROBE_AFTER_MS,
   HEDGE_SILENCE_MIN_MS,
   HEDGE_SILENCE_RTT_FACTOR
 } from '../../constants.js'
+import { LifelineError } from '../../errors.js'
 import { FrameType } from './frame.js'
 import type { PathChannel } from './path-channel.js'
 import type { SendBuffer } from './reliable.js'
@@ -36,6 +41,8 @@ export interface HedgeComponents {
   now(): number
   active(): PathChannel | undefined
   spare(): PathChannel | undefined
+  /** Close a path found dead (see HEDGE_CONFIRM_MS). */
+  condemn(path: PathChannel, err: LifelineError): void
 }
 
 export class Hedge {
@@ -45,6 +52,8 @@ export class Hedge {
   /** The suspect path, and when it became suspect. */
   private suspect: PathChannel | undefined
   private since = 0
+  /** When the remote first answered on the target after the suspicion began. */
+  private answeredAt: number | undefined
   /** Next message number not yet copied onto the target. */
   private next = 0
   private timer: ReturnType<typeof setInterval> | undefined
@@ -83,6 +92,7 @@ export class Hedge {
   reset (): void {
     this.target = undefined
     this.suspect = undefined
+    this.answeredAt = undefined
   }
 
   stop (): void {
@@ -109,7 +119,8 @@ export class Hedge {
       this.stop()
       return
     }
-    if (this.target !== undefined) {
+    if (this.suspect !== undefined && this.target !== undefined) {
+      this.judge(this.suspect, this.target, now)
       this.copy()
       return
     }
@@ -133,6 +144,24 @@ export class Hedge {
     this.target = target
     this.next = buffer.base
     this.copy()
+  }
+
+  /**
+   * The remote answers on the target but not on the suspect: it is not stalled, so the
+   * suspect's silence is the path's. Past HEDGE_CONFIRM_MS of that the path is dead.
+   */
+  private judge (suspect: PathChannel, target: PathChannel, now: number): void {
+    if (this.answeredAt === undefined && target.receivedAt > this.since) {
+      this.answeredAt = target.receivedAt
+    }
+    if (this.answeredAt !== undefined && now - this.answeredAt > HEDGE_CONFIRM_MS) {
+      const silentMs = Math.round(now - suspect.receivedAt)
+      this.components.log('%s path %s silent for %d ms while the remote answers on %s path %s; it is dead',
+        suspect.tier, suspect.id, silentMs, target.tier, target.id)
+      // the link moves to the target first, sending it only what was not copied yet
+      this.components.condemn(suspect, new LifelineError('TIMEOUT', `The ${suspect.tier} path went silent (${silentMs} ms) while the remote answered on the ${target.tier} path`))
+      this.reset()
+    }
   }
 
   /** Copy unacknowledged messages onto the target, keeping HEDGE_MAX_BYTES in flight there. */

@@ -102,7 +102,8 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
       log: this.log,
       now: () => performance.now(),
       active: () => this.active,
-      spare: () => this.best(this.active)
+      spare: () => this.best(this.active),
+      condemn: (path, err) => { path.close(err) }
     })
   }
 

@@ -1,0 +1,181 @@
+import { logger } from '@libp2p/logger'
+import { describe, expect, it } from 'vitest'
+import {
+  HEDGE_CHECK_INTERVAL_MS,
+  HEDGE_CONFIRM_MS,
+  HEDGE_MAX_BYTES,
+  HEDGE_PROBE_AFTER_MS,
+  HEDGE_SILENCE_MIN_MS
+} from '../../constants.js'
+import type { LifelineError } from '../../errors.js'
+import { FrameType, type Frame } from './frame.js'
+import { Hedge, hedgeSilenceMs } from './hedge.js'
+import type { PathChannel } from './path-channel.js'
+import { SendBuffer } from './reliable.js'
+
+/** The parts of a path hedging reads, driven by the test's clock. */
+class FakePath {
+  closed = false
+  receivedAt = 0
+  rttMs: number | undefined = 2
+  /** When the oldest ping owed since the last arrival went out. */
+  owedSince: number | undefined
+  readonly sent: number[] = []
+  probes = 0
+
+  constructor (readonly id: string, readonly tier: 'direct' | 'relayed', private readonly clock: { now: number }) {}
+
+  /** Pings unless a ping is owed already, as PathChannel.probe() does. */
+  probe (): void {
+    if (this.owedSince === undefined) {
+      this.probes++
+      this.owedSince = this.clock.now
+    }
+  }
+
+  owedForMs (): number | undefined {
+    return this.owedSince === undefined ? undefined : this.clock.now - this.owedSince
+  }
+
+  receive (): void {
+    this.receivedAt = this.clock.now
+    this.owedSince = undefined
+  }
+
+  send (frame: Frame): void {
+    if (frame.type === FrameType.DATA) {
+      this.sent.push(frame.seq)
+    }
+  }
+}
+
+function setup (): { clock: { now: number }, buffer: SendBuffer, direct: FakePath, relayed: FakePath, hedge: Hedge, condemned: LifelineError[], tick: (ms: number) => void } {
+  const clock = { now: 1000 }
+  const buffer = new SendBuffer()
+  const direct = new FakePath('d', 'direct', clock)
+  const relayed = new FakePath('r', 'relayed', clock)
+  const condemned: LifelineError[] = []
+  const hedge = new Hedge({
+    buffer,
+    log: logger('test:hedge'),
+    now: () => clock.now,
+    active: () => direct as unknown as PathChannel,
+    spare: () => relayed as unknown as PathChannel,
+    condemn: (path, err) => {
+      condemned.push(err)
+      ;(path as unknown as FakePath).closed = true
+    }
+  })
+  const tick = (ms: number): void => {
+    for (let t = 0; t < ms; t += HEDGE_CHECK_INTERVAL_MS) {
+      clock.now += HEDGE_CHECK_INTERVAL_MS
+      hedge.check()
+    }
+  }
+  return { clock, buffer, direct, relayed, hedge, condemned, tick }
+}
+
+describe('Hedge', () => {
+  it('waits for the floor, or four RTTs when they are longer', () => {
+    expect(hedgeSilenceMs(undefined)).toBe(HEDGE_SILENCE_MIN_MS)
+    expect(hedgeSilenceMs(2)).toBe(HEDGE_SILENCE_MIN_MS)
+    expect(hedgeSilenceMs(100)).toBe(400)
+  })
+
+  it('probes a quiet path, and copies nothing while the probe is answered (a slow reader)', () => {
+    const { clock, buffer, direct, relayed, tick } = setup()
+    buffer.push(new Uint8Array(10), clock.now)
+    for (let i = 0; i < 20; i++) {
+      tick(HEDGE_PROBE_AFTER_MS + HEDGE_CHECK_INTERVAL_MS)
+      expect(direct.probes).toBeGreaterThan(0)
+      direct.receive()
+    }
+    expect(relayed.sent).toEqual([])
+  })
+
+  it('copies what is unacknowledged once a probe goes unanswered, then every new message', () => {
+    const { clock, buffer, direct, relayed, hedge, tick } = setup()
+    const sentAt = clock.now
+    buffer.push(new Uint8Array(10), sentAt)
+    buffer.push(new Uint8Array(10), sentAt)
+    let probedAt: number | undefined
+    let copiedAt: number | undefined
+    while (copiedAt === undefined && clock.now < sentAt + 10 * HEDGE_SILENCE_MIN_MS) {
+      tick(HEDGE_CHECK_INTERVAL_MS)
+      if (direct.probes > 0) {
+        probedAt ??= clock.now
+      }
+      if (relayed.sent.length > 0) {
+        copiedAt = clock.now
+      }
+    }
+    // probed once the path was quiet long enough, copied once the probe was owed the silence bound
+    expect(direct.probes).toBe(1)
+    expect((probedAt ?? 0) - sentAt).toBeGreaterThanOrEqual(HEDGE_PROBE_AFTER_MS)
+    expect((probedAt ?? 0) - sentAt).toBeLessThan(HEDGE_PROBE_AFTER_MS + HEDGE_CHECK_INTERVAL_MS)
+    expect((copiedAt ?? Infinity) - (probedAt ?? 0)).toBeGreaterThanOrEqual(HEDGE_SILENCE_MIN_MS)
+    expect((copiedAt ?? Infinity) - (probedAt ?? 0)).toBeLessThan(HEDGE_SILENCE_MIN_MS + HEDGE_CHECK_INTERVAL_MS)
+    expect(relayed.sent).toEqual([0, 1])
+    expect(hedge.hedging).toBe(true)
+    buffer.push(new Uint8Array(10), clock.now)
+    hedge.update()
+    expect(relayed.sent).toEqual([0, 1, 2])
+    // the link moving onto the relayed path sends it only what was not copied yet
+    expect(hedge.resendFrom(relayed as unknown as PathChannel)).toBe(3)
+    expect(hedge.resendFrom(direct as unknown as PathChannel)).toBe(0)
+  })
+
+  it('keeps at most HEDGE_MAX_BYTES of copies in flight, and tops up as acks come', () => {
+    const { clock, buffer, relayed, hedge, tick } = setup()
+    const size = HEDGE_MAX_BYTES / 4
+    for (let i = 0; i < 10; i++) {
+      buffer.push(new Uint8Array(size), clock.now)
+    }
+    tick(HEDGE_PROBE_AFTER_MS + HEDGE_SILENCE_MIN_MS + 3 * HEDGE_CHECK_INTERVAL_MS)
+    expect(relayed.sent).toEqual([0, 1, 2, 3])
+    buffer.ack(2)
+    hedge.update()
+    expect(relayed.sent).toEqual([0, 1, 2, 3, 4, 5])
+  })
+
+  it('stops copying when the suspect path answers again (the remote was only stalled)', () => {
+    const { clock, buffer, direct, relayed, hedge, condemned, tick } = setup()
+    buffer.push(new Uint8Array(10), clock.now)
+    tick(HEDGE_PROBE_AFTER_MS + HEDGE_SILENCE_MIN_MS + 3 * HEDGE_CHECK_INTERVAL_MS)
+    expect(hedge.hedging).toBe(true)
+    direct.receive()
+    tick(HEDGE_CHECK_INTERVAL_MS)
+    expect(hedge.hedging).toBe(false)
+    buffer.push(new Uint8Array(10), clock.now)
+    hedge.update()
+    expect(relayed.sent).toEqual([0])
+    expect(condemned).toEqual([])
+  })
+
+  it('calls the suspect path dead once the remote answers on the other path and it stays silent', () => {
+    const { clock, buffer, relayed, hedge, condemned, tick } = setup()
+    buffer.push(new Uint8Array(10), clock.now)
+    tick(HEDGE_PROBE_AFTER_MS + HEDGE_SILENCE_MIN_MS + 3 * HEDGE_CHECK_INTERVAL_MS)
+    expect(hedge.hedging).toBe(true)
+    // silence on both paths alone (a remote stalled by a long task) condemns nothing
+    tick(HEDGE_CONFIRM_MS * 4)
+    expect(condemned).toEqual([])
+    expect(hedge.hedging).toBe(true)
+    relayed.receive()
+    tick(HEDGE_CONFIRM_MS)
+    expect(condemned).toEqual([])
+    tick(HEDGE_CHECK_INTERVAL_MS * 2)
+    expect(condemned.map(err => err.code)).toEqual(['TIMEOUT'])
+  })
+
+  it('judges nothing on a tick that comes late (a blocked event loop has unread arrivals)', () => {
+    const { clock, buffer, relayed, hedge, tick } = setup()
+    buffer.push(new Uint8Array(10), clock.now)
+    tick(HEDGE_PROBE_AFTER_MS + HEDGE_CHECK_INTERVAL_MS)
+    clock.now += HEDGE_SILENCE_MIN_MS * 4
+    hedge.check()
+    expect(relayed.sent).toEqual([])
+    tick(HEDGE_CHECK_INTERVAL_MS)
+    expect(relayed.sent).toEqual([0])
+  })
+})
