@@ -121,8 +121,26 @@ export const HEDGE_MAX_BYTES = 256 * 1024
  */
 export const PROBE_MIN_INTERVAL_MS = HEDGE_SILENCE_MIN_MS
 
-/** Each path is pinged this often, so a dead path is found within about a second. */
+/**
+ * A path that carries data is pinged this often, so a dead one is found within about a
+ * second (sooner by hedging, see HEDGE_CONFIRM_MS); the timer checks every path for
+ * silence this often too.
+ */
 export const PING_INTERVAL_MS = 500
+
+/**
+ * A path that carried no data (messages or acks, either way) for PATH_BUSY_MS is idle:
+ * a spare relayed route, or the direct path of a quiet link. It is pinged only every
+ * IDLE_PING_INTERVAL_MS. Keep-alives through a relay cost relay bandwidth for every
+ * link it serves (issue 11: 12.6 kB/s per idle link measured with all paths at
+ * PING_INTERVAL_MS, about 1 GB a day), and a quiet path needs no fast verdict: the
+ * first message sent on it is hedged within HEDGE_PROBE_AFTER_MS + HEDGE_SILENCE_MIN_MS
+ * if it turns out dead, and a relay that dies closes its circuits or is found by the
+ * relay pool's own pings. Ten seconds keeps NAT and proxy mappings open (the shortest
+ * common UDP mapping timeout is 30 s).
+ */
+export const PATH_BUSY_MS = 5000
+export const IDLE_PING_INTERVAL_MS = 10_000
 
 /**
  * Control frames a remote may send on one path, other than acks: pings, pongs, HELLO,
@@ -234,6 +252,20 @@ export const DEFAULT_RELAY_RESERVATIONS = 2
  * after one unanswered ping, dead after RELAY_PING_MISSES_TO_DEAD in a row.
  */
 export const RELAY_PING_INTERVAL_MS = 750
+/**
+ * A held relay that forwarded no link data (messages or acks) to this peer for
+ * RELAY_BUSY_MS is idle and pinged only every RELAY_IDLE_PING_INTERVAL_MS. A ping opens
+ * a stream: about 2.4 kB on the wire with its multistream handshake, stream close and
+ * TCP acks (`pnpm bench`: 3.2 kB/s per reserved peer at RELAY_PING_INTERVAL_MS; stock
+ * js-libp2p's 10 s connection-monitor ping costs 250 B/s). Every 15 s is 160 B/s, under
+ * issue 11's 200 B/s per idle reserved peer. An idle relay that falls silent is then
+ * found within about 18 s; one that exits or restarts closes its connections and is
+ * seen at once, and DEFAULT_RELAY_RESERVATIONS keeps the peer reachable through another
+ * meanwhile. A relay carrying a link's data is pinged at RELAY_PING_INTERVAL_MS, so a
+ * silent one is found within about 3 s as above.
+ */
+export const RELAY_BUSY_MS = 5000
+export const RELAY_IDLE_PING_INTERVAL_MS = 15_000
 /**
  * While a relay is slow it is pinged this often, so the misses that make it dead come
  * quickly: a relay that goes silent is declared dead within about interval + 1 s +

@@ -42,8 +42,11 @@ export interface LinkInit {
    * message is delivered, so whoever learns of the link from it misses none.
    */
   onEstablished(link: LinkImpl): void
-  /** Called for every frame received on a relayed path, with its relay (proof that the relay forwards). */
-  onFrameReceived(relayPeerId: string): void
+  /**
+   * Called for every frame received on a relayed path, with its relay (proof that the
+   * relay forwards), and whether it is data (a message or an ack) rather than a ping.
+   */
+  onFrameReceived(relayPeerId: string, data: boolean): void
   /** Where the link reports happenings on its paths, for the routes that keep them. */
   pathEvents: TypedEventTarget<LinkPathEvents>
 }
@@ -295,7 +298,7 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
 
   private onFrame (path: PathChannel, frame: Frame): void {
     if (path.relayPeerId !== undefined) {
-      this.init.onFrameReceived(path.relayPeerId)
+      this.init.onFrameReceived(path.relayPeerId, frame.type === FrameType.DATA || frame.type === FrameType.ACK)
     }
     switch (frame.type) {
       case FrameType.HELLO:

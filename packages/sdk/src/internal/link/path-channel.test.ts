@@ -6,9 +6,17 @@ import type { Connection, Stream } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { CONTROL_FRAMES_BURST, CONTROL_FRAMES_PER_SECOND, MAX_QUEUED_CONTROL_FRAMES, PATH_WRITE_STALL_MS, PING_INTERVAL_MS } from '../../constants.js'
+import {
+  CONTROL_FRAMES_BURST,
+  CONTROL_FRAMES_PER_SECOND,
+  IDLE_PING_INTERVAL_MS,
+  MAX_QUEUED_CONTROL_FRAMES,
+  PATH_BUSY_MS,
+  PATH_WRITE_STALL_MS,
+  PING_INTERVAL_MS
+} from '../../constants.js'
 import type { LifelineError } from '../../errors.js'
-import { encodeFrame, FrameType } from './frame.js'
+import { encodeFrame, FrameDecoder, FrameType } from './frame.js'
 import { PathChannel } from './path-channel.js'
 
 /**
@@ -126,6 +134,68 @@ describe('PathChannel liveness', () => {
         await vi.advanceTimersByTimeAsync(PING_INTERVAL_MS)
       }
       expect(path.closed).toBe(true)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
+
+describe('PathChannel keep-alives', () => {
+  /** A stream that takes every write and answers each ping with its pong; counts the pings. */
+  function answeringStream (): { stream: Stream & EventTarget, pings: () => number } {
+    let pings = 0
+    const decoder = new FrameDecoder(1024)
+    const stream = Object.assign(new EventTarget(), {
+      id: 's2',
+      inactivityTimeout: 120_000,
+      writableNeedsDrain: false,
+      send (chunk: Uint8Array): boolean {
+        for (const frame of decoder.push(chunk)) {
+          if (frame.type === FrameType.PING) {
+            pings++
+            const pong = encodeFrame({ type: FrameType.PONG, nonce: frame.nonce })
+            queueMicrotask(() => {
+              for (const part of pong) {
+                stream.dispatchEvent(Object.assign(new Event('message'), { data: part }))
+              }
+            })
+          }
+        }
+        return true
+      },
+      close: async (): Promise<void> => {},
+      abort: (): void => {}
+    })
+    return { stream: stream as unknown as Stream & EventTarget, pings: () => pings }
+  }
+
+  it('pings a path that carries data every PING_INTERVAL_MS, an idle one every IDLE_PING_INTERVAL_MS', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    try {
+      const clock = { now: 0 }
+      const { stream, pings } = answeringStream()
+      const { path, closed } = openPath(stream, () => clock.now)
+      const step = async (ms: number, data: boolean): Promise<void> => {
+        for (let t = 0; t < ms; t += PING_INTERVAL_MS) {
+          if (data) {
+            path.send({ type: FrameType.ACK, nextExpected: 0 })
+          }
+          clock.now += PING_INTERVAL_MS
+          await vi.advanceTimersByTimeAsync(PING_INTERVAL_MS)
+        }
+      }
+      // idle from the start: one ping on opening, then one per idle interval
+      await step(IDLE_PING_INTERVAL_MS * 3, false)
+      expect(pings()).toBe(1 + 3)
+      const busyFrom = pings()
+      await step(PING_INTERVAL_MS * 10, true)
+      expect(pings() - busyFrom).toBe(10)
+      // quiet again: the fast pace lasts PATH_BUSY_MS, then the idle one
+      await step(PATH_BUSY_MS, false)
+      const idleFrom = pings()
+      await step(IDLE_PING_INTERVAL_MS * 2, false)
+      expect(pings() - idleFrom).toBeLessThanOrEqual(2)
+      expect(closed).toEqual([])
     } finally {
       vi.useRealTimers()
     }

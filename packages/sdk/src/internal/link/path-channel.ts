@@ -10,6 +10,8 @@ import {
   CONTROL_FRAMES_PER_SECOND,
   MAX_QUEUED_CONTROL_FRAMES,
   LATE_TIMER_MS,
+  IDLE_PING_INTERVAL_MS,
+  PATH_BUSY_MS,
   PATH_WRITE_STALL_MS,
   PING_INTERVAL_MS,
   PROBE_MIN_INTERVAL_MS
@@ -70,6 +72,8 @@ export class PathChannel {
   private lastTickAt = -Infinity
   /** When the last ping went out, by the timer or as a probe. */
   private lastPingAt = -Infinity
+  /** When data (a message or an ack) last went either way; see PATH_BUSY_MS. */
+  private lastDataAt = -Infinity
 
   constructor (init: PathChannelInit) {
     this.stream = init.stream
@@ -129,6 +133,9 @@ export class PathChannel {
       return
     }
     const chunks = encodeFrame(frame)
+    if (frame.type === FrameType.DATA || frame.type === FrameType.ACK) {
+      this.lastDataAt = this.now()
+    }
     if (frame.type === FrameType.DATA) {
       // data waiting here is bounded by the link's send buffer, which holds it anyway
       this.queue.push(chunks)
@@ -235,6 +242,9 @@ export class PathChannel {
         this.close(new LifelineError('PROTOCOL_ERROR', `The remote flooded the ${this.tier} path with control frames (more than ${CONTROL_FRAMES_PER_SECOND}/s)`))
         return
       }
+      if (frame.type === FrameType.DATA || frame.type === FrameType.ACK) {
+        this.lastDataAt = now
+      }
       if (frame.type === FrameType.PING) {
         this.send({ type: FrameType.PONG, nonce: frame.nonce })
       } else if (frame.type === FrameType.PONG) {
@@ -262,6 +272,10 @@ export class PathChannel {
       this.close(new LifelineError('TIMEOUT', `The ${this.tier} path stopped answering pings`))
       return
     }
-    this.ping(now)
+    const interval = now - this.lastDataAt < PATH_BUSY_MS ? PING_INTERVAL_MS : IDLE_PING_INTERVAL_MS
+    // a tick may come a little early; the next ping is due at the first tick past it
+    if (now - this.lastPingAt >= interval - PING_INTERVAL_MS / 2) {
+      this.ping(now)
+    }
   }
 }

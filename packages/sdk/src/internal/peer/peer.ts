@@ -287,7 +287,7 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
       newStream: async (connection, protocol, options) => this.newStream(connection, protocol, options),
       onClose: closed => { this.onLinkClosed(closed) },
       // a frame that came through a relay shows the relay alive: its pongs may queue behind it
-      onFrameReceived: relayPeerId => { this.pool.heardFrom(relayPeerId) },
+      onFrameReceived: (relayPeerId, data) => { this.pool.heardFrom(relayPeerId, data) },
       onEstablished: established => {
         // an inbound link is announced once its handshake is done, and before its
         // first message: garbage never becomes a link, and no message is missed

@@ -8,7 +8,7 @@ import type { Connection } from '@libp2p/interface'
 import { afterEach, assert, beforeEach, describe, expect, it, vi } from 'vitest'
 import { RelayPool, type RelayPoolComponents } from './pool.js'
 import { parseRelayAddress } from '../util/parse.js'
-import { RELAY_PING_TIMEOUT_MIN_MS, RELAY_PINGS_IN_FLIGHT } from '../../constants.js'
+import { RELAY_BUSY_MS, RELAY_IDLE_PING_INTERVAL_MS, RELAY_PING_INTERVAL_MS, RELAY_PING_TIMEOUT_MIN_MS, RELAY_PINGS_IN_FLIGHT } from '../../constants.js'
 import type { RelayStatus } from '../../types.js'
 
 const RELAY_ID = '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'
@@ -40,6 +40,8 @@ interface Harness {
   latest(): RelayStatus | undefined
   /** Connections the pool closed as dead. */
   aborted(): number
+  /** Pings sent so far. */
+  pings(): number
 }
 
 function harness (): Harness {
@@ -48,6 +50,7 @@ function harness (): Harness {
   let inFlight = 0
   let maxInFlight = 0
   let aborted = 0
+  let pings = 0
   const statuses: RelayStatus[] = []
   const components: RelayPoolComponents = {
     connect: async relay => Promise.resolve({ connection: fakeConnection(), address: relay.addresses[0] ?? assert.fail('no address') }),
@@ -55,6 +58,7 @@ function harness (): Harness {
     // AbortSignal.timeout runs on real timers, so a silent relay's ping fails on the
     // fake clock after the pool's timeout at this RTT (its floor)
     ping: async () => {
+      pings++
       maxInFlight = Math.max(maxInFlight, ++inFlight)
       try {
         return await new Promise<number>((resolve, reject) => {
@@ -83,7 +87,8 @@ function harness (): Harness {
     maxInFlight: () => maxInFlight,
     blockLoop: ms => { blocked += ms },
     latest: () => pool.status()[0],
-    aborted: () => aborted
+    aborted: () => aborted,
+    pings: () => pings
   }
 }
 
@@ -99,7 +104,9 @@ describe('RelayPool health', () => {
     expect(h.latest()?.slow).toBeUndefined()
 
     h.setPing('silent')
-    await vi.advanceTimersByTimeAsync(1_800)
+    // idle: the next ping goes out RELAY_IDLE_PING_INTERVAL_MS after the first (at 0 s);
+    // just past its timeout it is missed
+    await vi.advanceTimersByTimeAsync(RELAY_IDLE_PING_INTERVAL_MS - 2_000 + RELAY_PING_TIMEOUT_MIN_MS + 300)
     expect(h.latest()).toMatchObject({ state: 'reserved', slow: true })
 
     h.setPing('answer')
@@ -110,22 +117,47 @@ describe('RelayPool health', () => {
     h.pool.stop()
   })
 
-  it('declares a relay that goes silent dead within about 3 s', async () => {
+  it('pings an idle relay every RELAY_IDLE_PING_INTERVAL_MS, and a busy one every RELAY_PING_INTERVAL_MS', async () => {
+    const h = harness()
+    h.pool.start()
+    await vi.advanceTimersByTimeAsync(2_000)
+    const idleFrom = h.pings()
+    await vi.advanceTimersByTimeAsync(RELAY_IDLE_PING_INTERVAL_MS * 5)
+    expect(h.pings() - idleFrom).toBe(5)
+    // link data through the relay: the next ping comes at the busy pace
+    const busyFrom = h.pings()
+    for (let t = 0; t < RELAY_PING_INTERVAL_MS * 10; t += 50) {
+      h.pool.heardFrom(RELAY_ID, true)
+      await vi.advanceTimersByTimeAsync(50)
+    }
+    expect(h.pings() - busyFrom).toBeGreaterThanOrEqual(9)
+    // pings alone through it (an idle link's keep-alives) do not make it busy
+    await vi.advanceTimersByTimeAsync(RELAY_BUSY_MS)
+    const quietFrom = h.pings()
+    for (let t = 0; t < RELAY_IDLE_PING_INTERVAL_MS * 2; t += 50) {
+      h.pool.heardFrom(RELAY_ID, false)
+      await vi.advanceTimersByTimeAsync(50)
+    }
+    expect(h.pings() - quietFrom).toBeLessThanOrEqual(3)
+    h.pool.stop()
+  })
+
+  it('declares an idle relay that goes silent dead within its idle interval and about 3 s', async () => {
     const h = harness()
     h.pool.start()
     await vi.advanceTimersByTimeAsync(2_000)
     h.setPing('silent')
     const silentAt = Date.now()
     let deadAt: number | undefined
-    for (let t = 0; t < 10_000 && deadAt === undefined; t += 50) {
+    for (let t = 0; t < RELAY_IDLE_PING_INTERVAL_MS + 10_000 && deadAt === undefined; t += 50) {
       await vi.advanceTimersByTimeAsync(50)
       if (h.latest()?.state === 'down') {
         deadAt = Date.now()
       }
     }
     expect(deadAt).toBeDefined()
-    // interval + three 1 s timeouts overlapping at the 250 ms suspect interval
-    expect((deadAt ?? Infinity) - silentAt).toBeLessThanOrEqual(3_300)
+    // the idle interval + three 1 s timeouts overlapping at the 250 ms suspect interval
+    expect((deadAt ?? Infinity) - silentAt).toBeLessThanOrEqual(RELAY_IDLE_PING_INTERVAL_MS + 2_600)
     expect(h.latest()?.lastError).toContain('3 pings in a row')
     // its connection is closed, so a new dial cannot be handed the dead one
     expect(h.aborted()).toBe(1)
@@ -155,7 +187,7 @@ describe('RelayPool health', () => {
     h.setPing('silent')
     // a bulk transfer through the relay: frames keep arriving, pongs do not
     for (let t = 0; t < 10_000; t += 50) {
-      h.pool.heardFrom(RELAY_ID)
+      h.pool.heardFrom(RELAY_ID, true)
       await vi.advanceTimersByTimeAsync(50)
     }
     expect(h.statuses.some(s => s.state === 'down')).toBe(false)

@@ -10,6 +10,8 @@ import {
   RELAY_BACKOFF_BASE_MS,
   RELAY_BACKOFF_MAX_MS,
   RELAY_DIAL_TIMEOUT_MS,
+  RELAY_BUSY_MS,
+  RELAY_IDLE_PING_INTERVAL_MS,
   RELAY_PING_INTERVAL_MS,
   RELAY_PING_MISSES_TO_DEAD,
   RELAY_PING_SUSPECT_INTERVAL_MS,
@@ -69,8 +71,10 @@ interface Entry {
   nextPingAt: number
   /** Pings sent and not yet answered or timed out (at most RELAY_PINGS_IN_FLIGHT). */
   pingsInFlight: number
-  /** When circuit data from this relay last arrived (see heardFrom). */
+  /** When anything of a link from this relay last arrived (see heardFrom). */
   heardAt: number
+  /** When link data (messages or acks) from this relay last arrived: see RELAY_BUSY_MS. */
+  dataAt: number
   abort?: AbortController | undefined
 }
 
@@ -96,7 +100,8 @@ export class RelayPool {
       liveness: new RelayLiveness({ missesToDead: RELAY_PING_MISSES_TO_DEAD, lateTimerMs: LATE_TIMER_MS }),
       nextPingAt: 0,
       pingsInFlight: 0,
-      heardAt: 0
+      heardAt: 0,
+      dataAt: -Infinity
     }))
     this.wanted = Math.min(wanted, relays.length)
     this.components = components
@@ -133,10 +138,14 @@ export class RelayPool {
    * Circuit data relayed by `relayPeerId` has just arrived: the relay is alive and
    * forwarding, so a ping of it that times out meanwhile waited behind that data.
    */
-  heardFrom (relayPeerId: string): void {
+  heardFrom (relayPeerId: string, data: boolean): void {
     for (const entry of this.entries) {
       if (entry.relay.peerId.toString() === relayPeerId) {
         entry.heardAt = this.components.now()
+        if (data) {
+          entry.dataAt = entry.heardAt
+          this.hurry(entry)
+        }
       }
     }
   }
@@ -314,6 +323,11 @@ export class RelayPool {
     }
   }
 
+  /** The relay carries data again: its next ping is due at the busy pace, not the idle one. */
+  private hurry (entry: Entry): void {
+    entry.nextPingAt = Math.min(entry.nextPingAt, this.components.now() + RELAY_PING_INTERVAL_MS)
+  }
+
   private async pingOne (entry: Entry): Promise<void> {
     const connection = entry.connection
     if (connection === undefined) {
@@ -321,7 +335,9 @@ export class RelayPool {
     }
     const timeout = entry.tracker.timeoutMs
     const sentAt = this.components.now()
-    entry.nextPingAt = sentAt + (entry.liveness.verdict === 'alive' ? RELAY_PING_INTERVAL_MS : RELAY_PING_SUSPECT_INTERVAL_MS)
+    entry.nextPingAt = sentAt + (entry.liveness.verdict !== 'alive'
+      ? RELAY_PING_SUSPECT_INTERVAL_MS
+      : sentAt - entry.dataAt < RELAY_BUSY_MS ? RELAY_PING_INTERVAL_MS : RELAY_IDLE_PING_INTERVAL_MS)
     const nonce = entry.tracker.sent(sentAt)
     entry.pingsInFlight++
     try {
