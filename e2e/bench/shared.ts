@@ -13,7 +13,9 @@ export const SCENARIOS = [
   // the relayed path over each other relay transport (lifeline-relayed: plain WebSockets)
   'lifeline-relayed-wss', 'lifeline-relayed-webrtc-direct',
   // faults (failover.ts): UDP blocked under a direct link, a relay killed under a relayed one
-  'lifeline-failover', 'lifeline-relay-failover', 'libp2p-failover'
+  'lifeline-failover', 'lifeline-relay-failover', 'libp2p-failover',
+  // idle cost (idle.ts): relay bytes per reserved peer and per idle direct link
+  'lifeline-idle', 'libp2p-idle'
 ] as const
 export type Scenario = typeof SCENARIOS[number]
 
@@ -40,6 +42,15 @@ export const FIRST_MESSAGE = 'hello'
  * browsers a little later.
  */
 export const PAGE_DEADLINE_MS = 50_000
+/**
+ * The idle scenarios wait through two settle times and two windows (about 45 s of
+ * waiting alone), so they get this long.
+ */
+export const IDLE_PAGE_DEADLINE_MS = 90_000
+
+export function pageDeadlineMs (scenario: Scenario): number {
+  return scenario === 'lifeline-idle' || scenario === 'libp2p-idle' ? IDLE_PAGE_DEADLINE_MS : PAGE_DEADLINE_MS
+}
 
 /** The page's query parameters. */
 export interface PageParams {
@@ -79,12 +90,17 @@ export const FAULT_PHASE_MS = { lifeline: 500, libp2p: 10_000 } as const
  * What a page asks the runner to break, by POSTing it to /fault/<session> (printed as
  * `fault <session> <json>`): `block-udp` drops all UDP in namespace B (WebRTC dies, TCP
  * lives); `kill-relay` SIGKILLs the relay process whose port carried the most bytes in
- * the moment before.
+ * the moment before. Not a fault, but done the same way: `count-relay-bytes` counts the
+ * bytes relay 1 receives and sends (every packet, headers included) for `windowMs`.
  */
-export type FaultKind = 'block-udp' | 'kill-relay'
+export type FaultKind = 'block-udp' | 'kill-relay' | 'count-relay-bytes'
 
 export interface FaultRequest {
   kind: FaultKind
+  /** count-relay-bytes: how long to count. */
+  windowMs?: number
+  /** The mailbox key the answer goes to (`fault` by default); a page asking twice needs two. */
+  key?: string
 }
 
 /** The runner's answer, in the session's mailbox under `fault`. */
@@ -97,7 +113,25 @@ export interface FaultDone {
   /** kill-relay: which relay (1 or 2) was killed, and the bytes each relay port received in the sampling window. */
   relay?: number
   relayBytes?: number[]
+  /** count-relay-bytes: bytes through relay 1's port, both directions, within the window. */
+  bytes?: number
 }
+
+/**
+ * Idle scenarios: both peers reserve on relay 1, wait IDLE_SETTLE_MS and have the runner
+ * count the relay's traffic for IDLE_WINDOW_MS; then A links to B (direct), waits again
+ * and has it counted once more. The window takes in a whole cycle of each side's
+ * slowest periodic timer (Lifeline pings an idle relay every 15 s and an idle path every
+ * 10 s; js-libp2p's connection monitor pings every 10 s), so a figure does not depend
+ * on whether one ping fell inside it.
+ */
+export const IDLE_WINDOW_MS = 15_000
+/**
+ * Reservation, identify and the direct upgrade leave a burst of traffic behind them, and
+ * Lifeline keeps pinging at the busy pace for 5 s after a path or relay last carried
+ * data (its PATH_BUSY_MS and RELAY_BUSY_MS): idle starts after that.
+ */
+export const IDLE_SETTLE_MS = 6000
 
 /**
  * Figures measured in one run of one scenario, in ms or MB/s as their names say.

@@ -82,9 +82,13 @@ export class LabProcess {
     return this.exitCode === undefined
   }
 
-  /** Resolves with the first stdout line matching `pattern`, including lines already seen. */
-  async waitForLine (pattern: RegExp, timeoutMs: number): Promise<string> {
-    const seen = this.stdoutLines.find((line) => pattern.test(line))
+  /**
+   * Resolves with the first stdout line matching `pattern`, including lines already
+   * seen; with `skip`, the first after that many matching lines.
+   */
+  async waitForLine (pattern: RegExp, timeoutMs: number, skip = 0): Promise<string> {
+    let matched = 0
+    const seen = this.stdoutLines.find((line) => pattern.test(line) && matched++ >= skip)
     if (seen !== undefined) {
       return seen
     }
@@ -93,7 +97,7 @@ export class LabProcess {
     try {
       return await new Promise<string>((resolve, reject) => {
         onLine = (line) => {
-          if (pattern.test(line)) {
+          if (pattern.test(line) && matched++ >= skip) {
             resolve(line)
           }
         }

@@ -58,12 +58,13 @@ export async function reportError (session: string, report: ErrorReport): Promis
  * Asks the runner to break something (see FaultKind) and resolves with its answer, once
  * the fault has taken effect.
  */
-export async function requestFault (session: string, mailbox: Mailbox, kind: FaultKind): Promise<FaultDone> {
-  const request: FaultRequest = { kind }
+export async function requestFault (session: string, mailbox: Mailbox, kind: FaultKind,
+  options: Omit<FaultRequest, 'kind'> = {}): Promise<FaultDone> {
+  const request: FaultRequest = { kind, ...options }
   await expectOk(await fetch(`/fault/${encodeURIComponent(session)}`, {
     method: 'POST', body: JSON.stringify(request)
   }), 'requesting a fault')
-  const done = JSON.parse(await mailbox.get('fault')) as FaultDone
+  const done = JSON.parse(await mailbox.get(options.key ?? 'fault')) as FaultDone
   if (done.kind !== kind || !Number.isFinite(done.at)) {
     throw new Error(`the runner answered ${JSON.stringify(done)} to a ${kind} request`)
   }

@@ -3,10 +3,11 @@
  * browser's role, the session and the relay; it runs the scenario by itself (no
  * DevTools client is attached) and reports to the bench server that served it.
  */
-import { PAGE_DEADLINE_MS, isScenario } from '../shared.js'
+import { isScenario, pageDeadlineMs } from '../shared.js'
 import type { PageParams, Scenario } from '../shared.js'
 import { Mailbox, reportError, reportResult } from './exchange.js'
 import { libp2pFailover, lifelineFailover } from './failover.js'
+import { libp2pIdle, lifelineIdle } from './idle.js'
 import { libp2p } from './libp2p.js'
 import { lifeline } from './lifeline.js'
 import { rtc } from './rtc.js'
@@ -22,7 +23,9 @@ const SIDES: Record<Scenario, ScenarioSides> = {
   rtc,
   'lifeline-failover': lifelineFailover,
   'lifeline-relay-failover': lifelineFailover,
-  'libp2p-failover': libp2pFailover
+  'libp2p-failover': libp2pFailover,
+  'lifeline-idle': lifelineIdle,
+  'libp2p-idle': libp2pIdle
 }
 
 function show (text: string): void {
@@ -72,7 +75,8 @@ function main (): void {
       void reportError(params.session, { role: params.role, message: describe(err) })
     }
   }
-  const deadline = setTimeout(() => { fail(new Error(`no result within ${PAGE_DEADLINE_MS} ms`)) }, PAGE_DEADLINE_MS)
+  const deadlineMs = pageDeadlineMs(params.scenario)
+  const deadline = setTimeout(() => { fail(new Error(`no result within ${deadlineMs} ms`)) }, deadlineMs)
   window.addEventListener('error', (event) => { fail(event.error) })
   window.addEventListener('unhandledrejection', (event) => { fail(event.reason) })
   show(`running ${params.scenario} as ${params.role}`)

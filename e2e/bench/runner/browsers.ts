@@ -11,12 +11,12 @@ import type { LabProcess } from '../../lab/exec.js'
 import { CHROMIUM } from '../../lab/netns.js'
 import type { Lab } from '../../lab/netns.js'
 import { CHROMIUM_FLAGS } from '../../lab/services.js'
-import { PAGE_DEADLINE_MS } from '../shared.js'
+import { pageDeadlineMs } from '../shared.js'
 import type { FaultRequest, ResultReport, Role, Scenario } from '../shared.js'
 import type { Faults } from './faults.js'
 
 /** Past the page's own deadline, so a page that is stuck still gets to report why. */
-const SCENARIO_TIMEOUT_MS = PAGE_DEADLINE_MS + 10_000
+const SCENARIO_GRACE_MS = 10_000
 /** Lines of each browser's output kept with a failure. */
 const FAILURE_OUTPUT_LINES = 15
 /**
@@ -97,11 +97,13 @@ async function runBrowsers (site: BenchSite, scenario: Scenario, session: string
     browsers.push(await startBrowser(site, site.lab.nsB, 'b', scenario, session))
     browsers.push(await startBrowser(site, site.lab.nsA, 'a', scenario, session))
     const quoted = escapeRegExp(session)
-    let line = await site.server.waitForLine(new RegExp(`^(result|error|fault) ${quoted} `), SCENARIO_TIMEOUT_MS)
-    if (line.startsWith('fault ')) {
-      // at most one fault per scenario; the page waits for the answer in its mailbox
+    const next = new RegExp(`^(result|error|fault) ${quoted} `)
+    const timeoutMs = pageDeadlineMs(scenario) + SCENARIO_GRACE_MS
+    let line = await site.server.waitForLine(next, timeoutMs)
+    for (let handled = 1; line.startsWith('fault '); handled++) {
+      // the page waits for the answer in its mailbox
       await site.faults.perform(session, JSON.parse(payload(line)) as FaultRequest)
-      line = await site.server.waitForLine(new RegExp(`^(result|error) ${quoted} `), Math.max(1, started + SCENARIO_TIMEOUT_MS - Date.now()))
+      line = await site.server.waitForLine(next, Math.max(1, started + timeoutMs - Date.now()), handled)
     }
     const json = payload(line)
     if (line.startsWith('error ')) {

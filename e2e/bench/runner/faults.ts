@@ -21,6 +21,11 @@ function counterName (relay: BenchRelay): string {
   return `relay${relay.index}`
 }
 
+/** The bytes each relay port sends (idle scenarios count both directions). */
+function sentCounterName (relay: BenchRelay): string {
+  return `relay${relay.index}out`
+}
+
 async function sleep (ms: number): Promise<void> {
   await new Promise((resolve) => { setTimeout(resolve, ms) })
 }
@@ -31,14 +36,22 @@ export class Faults {
 
   constructor (private readonly lab: Lab, private readonly relays: BenchRelay[], private readonly socket: string) {}
 
-  /** Counters of the bytes each relay port receives in namespace A (from both browsers). */
+  /**
+   * Counters of the bytes each relay port receives and sends in namespace A (from and
+   * to both browsers): every packet once, loopback ones included, IP and TCP headers too.
+   */
   async install (): Promise<void> {
     const rules = [
       `table inet ${TABLE} {`,
       ...this.relays.map((relay) => `  counter ${counterName(relay)} {}`),
+      ...this.relays.map((relay) => `  counter ${sentCounterName(relay)} {}`),
       '  chain input {',
       '    type filter hook input priority filter; policy accept;',
       ...this.relays.map((relay) => `    tcp dport ${relay.port} counter name "${counterName(relay)}"`),
+      '  }',
+      '  chain output {',
+      '    type filter hook output priority filter; policy accept;',
+      ...this.relays.map((relay) => `    tcp sport ${relay.port} counter name "${sentCounterName(relay)}"`),
       '  }',
       '}',
       ''
@@ -47,8 +60,10 @@ export class Faults {
   }
 
   async perform (session: string, fault: FaultRequest): Promise<FaultDone> {
-    const done = fault.kind === 'block-udp' ? await this.blockUdp() : await this.killRelay()
-    await this.answer(session, done)
+    const done = fault.kind === 'block-udp'
+      ? await this.blockUdp()
+      : fault.kind === 'kill-relay' ? await this.killRelay() : await this.countRelayBytes(fault.windowMs ?? 0)
+    await this.answer(session, done, fault.key ?? 'fault')
     return done
   }
 
@@ -88,20 +103,31 @@ export class Faults {
     return { kind: 'kill-relay', startedAt, at: Date.now(), relay: relay.index, relayBytes }
   }
 
-  private async relayBytes (): Promise<number[]> {
+  /** Relay 1's traffic, both ways, over `windowMs`. */
+  private async countRelayBytes (windowMs: number): Promise<FaultDone> {
+    const startedAt = Date.now()
+    const before = await this.relayBytes(true)
+    await sleep(windowMs)
+    const after = await this.relayBytes(true)
+    return { kind: 'count-relay-bytes', startedAt, at: Date.now(), bytes: (after[0] ?? 0) - (before[0] ?? 0) }
+  }
+
+  /** Bytes each relay port received so far; with `sent`, plus what it sent. */
+  private async relayBytes (sent = false): Promise<number[]> {
     const listing = JSON.parse(await this.lab.execIn(this.lab.nsA, 'nft', ['-j', 'list', 'counters', 'table', 'inet', TABLE])) as {
       nftables: Array<{ counter?: { name: string, bytes: number } }>
     }
-    return this.relays.map((relay) => listing.nftables.find((entry) => entry.counter?.name === counterName(relay))?.counter?.bytes ?? 0)
+    const read = (name: string): number => listing.nftables.find((entry) => entry.counter?.name === name)?.counter?.bytes ?? 0
+    return this.relays.map((relay) => read(counterName(relay)) + (sent ? read(sentCounterName(relay)) : 0))
   }
 
-  /** Writes `done` under the session's `fault` key, where the page waits for it. */
-  private async answer (session: string, done: FaultDone): Promise<void> {
+  /** Writes `done` under the session's `key`, where the page waits for it. */
+  private async answer (session: string, done: FaultDone, key: string): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const req = request({
         socketPath: this.socket,
         method: 'POST',
-        path: `/mailbox/${encodeURIComponent(session)}/fault`
+        path: `/mailbox/${encodeURIComponent(session)}/${encodeURIComponent(key)}`
       }, (res) => {
         res.resume()
         if (res.statusCode === 204) {

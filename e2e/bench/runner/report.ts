@@ -98,6 +98,20 @@ const ROWS: Row[] = [
       lifeline: { name: 'deadPathDetectMs', from: ['lifeline-failover', 'deadPathDetectMs'] },
       libp2p: { name: 'deadPathDetectMs', from: ['libp2p-failover', 'deadPathDetectMs'] }
     }
+  },
+  {
+    label: 'relay traffic per idle reserved peer, B/s',
+    figures: {
+      lifeline: { name: 'idleReservedPeerBytesPerSec', from: ['lifeline-idle', 'idleReservedPeerBytesPerSec'] },
+      libp2p: { name: 'idleReservedPeerBytesPerSec', from: ['libp2p-idle', 'idleReservedPeerBytesPerSec'] }
+    }
+  },
+  {
+    label: 'relay traffic per idle direct link, B/s',
+    figures: {
+      lifeline: { name: 'idleLinkBytesPerSec', from: ['lifeline-idle', 'idleLinkBytesPerSec'] },
+      libp2p: { name: 'idleLinkBytesPerSec', from: ['libp2p-idle', 'idleLinkBytesPerSec'] }
+    }
   }
 ]
 
@@ -121,7 +135,7 @@ const TRANSPORT_FIGURES = [
 ] as const
 
 /** Scenarios whose every figure (the ones behind the table and their sanity checks) is kept per run. */
-const FAULT_SCENARIOS: readonly Scenario[] = ['lifeline-failover', 'lifeline-relay-failover', 'libp2p-failover']
+const FAULT_SCENARIOS: readonly Scenario[] = ['lifeline-failover', 'lifeline-relay-failover', 'libp2p-failover', 'lifeline-idle', 'libp2p-idle']
 
 export const NOTES = [
   'Each figure is the median over the runs; each RTT sample is itself the median of 50 echoes of 16 bytes.',
@@ -132,6 +146,7 @@ export const NOTES = [
   'Failover: A streams 16-byte numbered messages to B, one every 5 ms; after 1.5 s plus a random part of one liveness-check interval (Lifeline\'s path pings: 0-0.5 s; js-libp2p\'s connection monitor: 0-10 s, so its figure does not depend on the bench\'s fixed timing) the runner breaks the path; B notes each arrival and the run fails unless every message arrived once and in order. The gap is the longest time between consecutive arrivals whose later arrival came after the fault (the stream\'s own jitter before the fault is kept as maxGapBeforeFaultMs in faultRuns). Direct: a direct link (one relay), UDP dropped in B\'s namespace with nftables. Relay: both peers direct: false with relays [r1, r2] (two relay processes in namespace A, each peer reserved on both), and the runner SIGKILLs the relay whose port received the most bytes in 400 ms of the stream (nftables counters in namespace A), then restarts it after the run; faultRuns says which (killedRelay) and the bytes behind the choice. A gap no longer than maxGapBeforeFaultMs means the failover did not show above the stream\'s own jitter.',
   'Dead path detected: from the moment the UDP block was in place (nft returned) until A\'s link reported pathchange to relayed; B\'s own detection is in faultRuns (deadPathDetectBMs). js-libp2p (default config, same stream over a WebRTC connection dialled through the relay) has no failover, so it has no gap figure: its stream dies with the connection; its detection time is until that connection\'s close event, from its connection monitor (a ping every 10 s, adaptive timeout) or ICE, whichever comes first. RTCDataChannel has no figure here: it would only be ICE\'s own consent timeout.',
   'Relay transports: the relayed scenario again with both peers on one address of a third relay, which serves WSS (TLS on TCP 443, a certificate from a CA made for the run and trusted by both browsers\' NSS databases) and WebRTC-Direct (UDP 4443); "ws" is the plain WebSocket relay of the other rows. The page fails the run unless status() shows the relay held over that transport.',
+  'Idle cost: both peers reserve on relay 1 and do nothing; nftables counters in namespace A count every byte (IP and TCP headers included) relay 1\'s port receives and sends over 15 s, after 6 s to settle (Lifeline pings at its busy pace for 5 s after data). Per reserved peer: that window over two peers. Per idle link: A then links to B (Lifeline: a direct link that sent one message; js-libp2p: a WebRTC connection dialled through the relay with one stream that sent one message), both wait 6 s, and the runner counts again; the figure is what the second window costs beyond the first.',
   'Times across the two browsers use performance.timeOrigin + now() in each page (one host clock); Chromium coarsens page timers to 0.1 ms here (no cross-origin isolation on plain http), which shows in the RTTs. MB = 10^6 bytes.'
 ]
 

@@ -39,15 +39,17 @@ import type { Failure } from './report.js'
  * default of five rounds did not fit (its fifth round was skipped on such a machine).
  * Three runs still give a median. The two relay transport scenarios (WSS and
  * WebRTC-Direct, relayed only) add about 20 s to a round there, 60 s three times slower.
+ * The two idle scenarios add about 90 s to a round, nearly all of it waiting (two
+ * windows of IDLE_SETTLE_MS + IDLE_WINDOW_MS each), so about as much on a slow machine.
  */
 const DEFAULT_RUNS = 3
 /**
- * No scenario starts after this: three rounds of the ten scenarios at four times the
- * tuning machine's time (about 3 x 225 s) fit, with room for the lab's start.
+ * No scenario starts after this: three rounds of the twelve scenarios at four times the
+ * tuning machine's time (about 3 x 315 s) fit, with room for the lab's start.
  */
-const BUDGET_MS = 12 * 60_000
+const BUDGET_MS = 17 * 60_000
 /** Last resort: tear down and exit, whatever is still running (the last scenario's own timeout is 60 s). */
-const WATCHDOG_MS = 14 * 60_000
+const WATCHDOG_MS = 19 * 60_000
 const SERVER_READY_TIMEOUT_MS = 20_000
 
 const PAGE_DIR = join(E2E_DIR, 'dist-bench', 'page')
