@@ -25,7 +25,7 @@ import { RelayConnector } from '../relay/connect.js'
 import { RelayPool } from '../relay/pool.js'
 import { Rooms } from '../rooms/rooms.js'
 import { LinkRoutes, type LinkRoutesComponents } from '../routes/link-routes.js'
-import { onNetworkOnline } from '../runtime/network.js'
+import { watchNetwork } from '../runtime/network.js'
 import { abortError, deadline, isTimeoutReason, waitFor } from '../util/abort.js'
 import { parsePeerId, type RelayAddress } from '../util/parse.js'
 import { mergeRelays } from '../util/relays.js'
@@ -138,9 +138,15 @@ export class PeerImpl extends TypedEventEmitter<PeerEvents> implements Peer {
     await this.node.start()
     this.started = true
     this.pool.start()
-    this.stopWatchingNetwork = onNetworkOnline(() => {
-      this.log('network is back; retrying relays now')
-      this.pool.retryNow()
+    this.stopWatchingNetwork = watchNetwork({
+      online: () => {
+        this.log('network is back; retrying relays now')
+        this.pool.retryNow()
+      },
+      offline: () => {
+        this.log('network is gone; pinging relays now')
+        this.pool.checkNow()
+      }
     })
     this.onStatusChange()
   }

@@ -142,6 +142,25 @@ describe('RelayPool health', () => {
     h.pool.stop()
   })
 
+  it('pings an idle relay at once when the browser goes offline, and finds it dead in seconds', async () => {
+    const h = harness()
+    h.pool.start()
+    await vi.advanceTimersByTimeAsync(2_000)
+    h.setPing('silent')
+    const offlineAt = Date.now()
+    h.pool.checkNow()
+    let deadAt: number | undefined
+    for (let t = 0; t < 10_000 && deadAt === undefined; t += 50) {
+      await vi.advanceTimersByTimeAsync(50)
+      if (h.latest()?.state === 'down') {
+        deadAt = Date.now()
+      }
+    }
+    // three 1 s timeouts overlapping at the 250 ms suspect interval, not the idle interval
+    expect((deadAt ?? Infinity) - offlineAt).toBeLessThanOrEqual(2_600)
+    h.pool.stop()
+  })
+
   it('declares an idle relay that goes silent dead within its idle interval and about 3 s', async () => {
     const h = harness()
     h.pool.start()

@@ -134,6 +134,14 @@ export class RelayPool {
     this.reconcile()
   }
 
+  /** The network may be gone (a browser's `offline` event): ping every held relay now. */
+  checkNow (): void {
+    for (const entry of this.entries) {
+      entry.nextPingAt = 0
+    }
+    this.pingAll()
+  }
+
   /**
    * Circuit data relayed by `relayPeerId` has just arrived: the relay is alive and
    * forwarding, so a ping of it that times out meanwhile waited behind that data.

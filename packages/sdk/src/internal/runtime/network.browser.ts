@@ -1,8 +1,21 @@
 /**
- * Calls `handler` when the browser reports the network back (`online` event), so the
- * relay pool retries at once instead of waiting out its backoff. Returns a detach function.
+ * The browser's word on the network: `online` (it is back, so the relay pool retries at
+ * once instead of waiting out its backoff) and `offline` (it is gone, so the pool pings
+ * its relays now instead of at the idle pace, and finds them dead within seconds).
+ * Returns a detach function.
  */
-export function onNetworkOnline (handler: () => void): () => void {
-  globalThis.addEventListener('online', handler)
-  return () => { globalThis.removeEventListener('online', handler) }
+export interface NetworkHandlers {
+  online(): void
+  offline(): void
+}
+
+export function watchNetwork (handlers: NetworkHandlers): () => void {
+  const online = (): void => { handlers.online() }
+  const offline = (): void => { handlers.offline() }
+  globalThis.addEventListener('online', online)
+  globalThis.addEventListener('offline', offline)
+  return () => {
+    globalThis.removeEventListener('online', online)
+    globalThis.removeEventListener('offline', offline)
+  }
 }
