@@ -28,6 +28,8 @@ export type Role = 'a' | 'b'
 
 /** Bulk transfer size: 20 MB (MB = 10^6 bytes). */
 export const BULK_BYTES = 20_000_000
+/** The file of the steady-progress figure (Lifeline scenarios): 50 MB. */
+export const FILE_BYTES = 50_000_000
 /** Bulk message size: 64 KiB. */
 export const CHUNK_BYTES = 64 * 1024
 /** Echo round trips per RTT figure; the figure is their median. */
@@ -66,6 +68,8 @@ export interface PageParams {
   relayWss: string
   /** ... and its WebRTC-Direct address (`/webrtc-direct/certhash/...`). */
   relayWebrtcDirect: string
+  /** `1` when the runner asks for CPU profiles of the bulk transfers (BENCH_PROFILE=1, see page/profile.ts). */
+  profile?: string
 }
 
 /**
@@ -146,6 +150,18 @@ export interface ResultReport {
   metrics: Metrics
   /** Raw samples behind figures that are themselves medians (RTT). */
   samples: Record<string, number[]>
+}
+
+/** POSTed by either browser to /profile/<session> when profiling (page/profile.ts). */
+export interface ProfileSummary {
+  scenario: Scenario
+  role: Role
+  /** Samples taken, and those with no JavaScript on the stack (idle, or the browser's own work). */
+  samples: number
+  idleSamples: number
+  sampleIntervalMs: number
+  /** Functions by self samples, most first: `name (resource:line)`. */
+  top: Array<{ fn: string, self: number, percent: number }>
 }
 
 /** POSTed by either browser to /error/<session>. */

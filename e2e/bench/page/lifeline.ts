@@ -10,7 +10,7 @@ import { createPeer } from '@lifeline/sdk'
 import type { Link, Peer, RelayTransport } from '@lifeline/sdk'
 import type { PageParams, ResultReport } from '../shared.js'
 import { now } from './exchange.js'
-import { ByteReader, answer, firstMessage, measureRtt, measureThroughput, median } from './measure.js'
+import { ByteReader, answer, firstMessage, measureRtt, measureThroughput, median, receiveFile, sendFile } from './measure.js'
 import type { Pipe } from './measure.js'
 import type { PageContext } from './scenario.js'
 
@@ -61,6 +61,11 @@ async function startOnRelay (params: PageParams, direct: boolean): Promise<Peer>
   return peer
 }
 
+/** The plain direct and relayed scenarios send a 50 MB file after the bulk transfer. */
+function sendsFile (params: PageParams): boolean {
+  return params.scenario === 'lifeline' || params.scenario === 'lifeline-relayed'
+}
+
 /** The path must not change under a figure that claims one. */
 export function expectPath (link: Link, path: Link['path'], when: string): void {
   if (link.path !== path) {
@@ -76,12 +81,21 @@ async function runA ({ params, mailbox }: PageContext): Promise<ResultReport> {
   const remote = await mailbox.get('b-id')
 
   const connecting = now()
-  const link = await peer.connect(remote)
+  // where connect()'s time goes: its progress events, in ms from the call
+  const steps: Record<string, number> = {}
+  const link = await peer.connect(remote, {
+    onProgress: (event) => { steps[event.type] ??= now() - connecting }
+  })
+  steps.returned = now() - connecting
   const pipe = linkPipe(link)
   await pipe.send(firstMessage())
   const firstMessageMs = await mailbox.getNumber('first-at') - connecting
 
   const metrics: ResultReport['metrics'] = { reservationMs, firstMessageMs }
+  for (const [step, ms] of Object.entries(steps)) {
+    metrics[`step:${step}`] = ms
+  }
+  metrics['step:link-at-b'] = await mailbox.getNumber('link-at') - connecting
   const path = direct ? 'direct' : 'relayed'
   if (direct) {
     await link.waitForPath('direct')
@@ -93,6 +107,10 @@ async function runA ({ params, mailbox }: PageContext): Promise<ResultReport> {
   metrics.rttMs = median(rtt)
   metrics.throughputMBps = await measureThroughput(pipe, mailbox)
   expectPath(link, path, 'after the bulk transfer')
+  if (sendsFile(params)) {
+    Object.assign(metrics, await sendFile(pipe, mailbox))
+    expectPath(link, path, 'after the file')
+  }
   return { scenario: params.scenario, metrics, samples: { rttMs: rtt } }
 }
 
@@ -102,12 +120,18 @@ async function runB ({ params, mailbox }: PageContext): Promise<void> {
   const linked = incomingLink(peer)
   await mailbox.put('b-id', peer.peerId)
   const { link, pipe } = await linked
+  // when B learnt of the link (A's connect() trace); not awaited, the first message may be on its way
+  const linkAt = now()
+  void mailbox.put('link-at', linkAt)
   await answer(pipe, mailbox, async () => {
     if (direct) {
       await link.waitForPath('direct')
       await mailbox.put('b-direct', now())
     }
   })
+  if (sendsFile(params)) {
+    await receiveFile(pipe, mailbox)
+  }
 }
 
 export const lifeline = { runA, runB }

@@ -10,6 +10,7 @@ import { libp2pFailover, lifelineFailover } from './failover.js'
 import { libp2pIdle, lifelineIdle } from './idle.js'
 import { libp2p } from './libp2p.js'
 import { lifeline } from './lifeline.js'
+import { enableProfiling } from './profile.js'
 import { rtc } from './rtc.js'
 import type { ScenarioSides } from './scenario.js'
 
@@ -48,7 +49,7 @@ function parseParams (search: string): PageParams {
     relayWss === null || relayWebrtcDirect === null) {
     throw new Error(`bad bench URL: ${search}`)
   }
-  return { scenario, role, session, relay, relay2, relayWss, relayWebrtcDirect }
+  return { scenario, role, session, relay, relay2, relayWss, relayWebrtcDirect, profile: query.get('profile') ?? undefined }
 }
 
 function describe (err: unknown): string {
@@ -57,6 +58,9 @@ function describe (err: unknown): string {
 
 async function run (params: PageParams): Promise<void> {
   const context = { params, mailbox: new Mailbox(params.session) }
+  if (params.profile === '1') {
+    enableProfiling(params.session, params.scenario, params.role)
+  }
   const sides = SIDES[params.scenario]
   if (params.role === 'a') {
     await reportResult(params.session, await sides.runA(context))

@@ -3,8 +3,9 @@
  * message, echo round trips, and a bulk transfer. Browser A runs `measureRtt` and
  * `measureThroughput`; browser B runs `answer`, which expects exactly that sequence.
  */
-import { BULK_BYTES, CHUNK_BYTES, FIRST_MESSAGE, PING_BYTES, PINGS } from '../shared.js'
+import { BULK_BYTES, CHUNK_BYTES, FILE_BYTES, FIRST_MESSAGE, PING_BYTES, PINGS } from '../shared.js'
 import { now } from './exchange.js'
+import { profiled } from './profile.js'
 import type { Mailbox } from './exchange.js'
 
 /**
@@ -44,14 +45,15 @@ export class ByteReader {
     return out
   }
 
-  /** Consume `size` bytes as they arrive, without keeping them. */
-  async discard (size: number): Promise<void> {
+  /** Consume `size` bytes as they arrive, without keeping them; `onChunk` sees each arrival. */
+  async discard (size: number, onChunk?: () => void): Promise<void> {
     let left = size
     while (left > 0) {
       while (this.queued === 0) {
         await this.more()
       }
       left -= this.take(left).byteLength
+      onChunk?.()
     }
   }
 
@@ -129,11 +131,41 @@ export async function measureThroughput (pipe: Pipe, mailbox: Mailbox): Promise<
   const chunk = new Uint8Array(CHUNK_BYTES)
   crypto.getRandomValues(chunk)
   const started = now()
-  for (let sent = 0; sent < BULK_BYTES; sent += CHUNK_BYTES) {
-    await pipe.send(BULK_BYTES - sent >= CHUNK_BYTES ? chunk : chunk.subarray(0, BULK_BYTES - sent))
-  }
-  const receivedAt = await mailbox.getNumber('bulk-at')
+  const receivedAt = await profiled(async () => {
+    for (let sent = 0; sent < BULK_BYTES; sent += CHUNK_BYTES) {
+      await pipe.send(BULK_BYTES - sent >= CHUNK_BYTES ? chunk : chunk.subarray(0, BULK_BYTES - sent))
+    }
+    return mailbox.getNumber('bulk-at')
+  })
   return BULK_BYTES / 1e6 / ((receivedAt - started) / 1000)
+}
+
+/**
+ * Sends a FILE_BYTES file in CHUNK_BYTES messages after the bulk transfer: its MB/s, and
+ * the longest pause in its progress at B (a stall shows there, not in an average).
+ */
+export async function sendFile (pipe: Pipe, mailbox: Mailbox): Promise<{ fileMBps: number, fileMaxStallMs: number }> {
+  const chunk = new Uint8Array(CHUNK_BYTES)
+  crypto.getRandomValues(chunk)
+  const started = now()
+  for (let sent = 0; sent < FILE_BYTES; sent += CHUNK_BYTES) {
+    await pipe.send(FILE_BYTES - sent >= CHUNK_BYTES ? chunk : chunk.subarray(0, FILE_BYTES - sent))
+  }
+  const receivedAt = await mailbox.getNumber('file-at')
+  return { fileMBps: FILE_BYTES / 1e6 / ((receivedAt - started) / 1000), fileMaxStallMs: await mailbox.getNumber('file-stall') }
+}
+
+/** B's side of sendFile(): the longest time between two arrivals, from the first on. */
+export async function receiveFile (pipe: Pipe, mailbox: Mailbox): Promise<void> {
+  let last: number | undefined
+  let longest = 0
+  await pipe.reader.discard(FILE_BYTES, () => {
+    const at = now()
+    longest = Math.max(longest, at - (last ?? at))
+    last = at
+  })
+  await mailbox.put('file-at', now())
+  await mailbox.put('file-stall', longest)
 }
 
 /**
@@ -147,6 +179,8 @@ export async function answer (pipe: Pipe, mailbox: Mailbox, beforeEcho?: () => P
   for (let i = 0; i < PINGS; i++) {
     await pipe.send(await pipe.reader.read(PING_BYTES))
   }
-  await pipe.reader.discard(BULK_BYTES)
-  await mailbox.put('bulk-at', now())
+  await profiled(async () => {
+    await pipe.reader.discard(BULK_BYTES)
+    await mailbox.put('bulk-at', now())
+  })
 }

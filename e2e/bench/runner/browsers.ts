@@ -42,6 +42,11 @@ export interface BenchSite {
   faults: Faults
 }
 
+/** BENCH_PROFILE=1: CPU profiles of every bulk transfer (page/profile.ts), not for figures. */
+export function profiling (): boolean {
+  return process.env.BENCH_PROFILE === '1'
+}
+
 export type ScenarioOutcome =
   | { ok: true, report: ResultReport, ms: number }
   | { ok: false, error: string, ms: number }
@@ -50,6 +55,9 @@ function pageUrl (site: BenchSite, scenario: Scenario, role: Role, session: stri
   const query = new URLSearchParams({
     scenario, role, session, relay: site.relay, relay2: site.relay2, relayWss: site.relayWss, relayWebrtcDirect: site.relayWebrtcDirect
   })
+  if (profiling()) {
+    query.set('profile', '1')
+  }
   return `${site.pageUrl}?${query.toString()}`
 }
 

@@ -81,6 +81,22 @@ const ROWS: Row[] = [
     }
   },
   {
+    label: '50 MB file direct: MB/s',
+    figures: { lifeline: { name: 'fileDirectMBps', from: ['lifeline', 'fileMBps'] } }
+  },
+  {
+    label: '50 MB file direct: longest pause in its progress at B, ms',
+    figures: { lifeline: { name: 'fileDirectMaxStallMs', from: ['lifeline', 'fileMaxStallMs'] } }
+  },
+  {
+    label: '50 MB file relayed: MB/s',
+    figures: { lifeline: { name: 'fileRelayedMBps', from: ['lifeline-relayed', 'fileMBps'] } }
+  },
+  {
+    label: '50 MB file relayed: longest pause in its progress at B, ms',
+    figures: { lifeline: { name: 'fileRelayedMaxStallMs', from: ['lifeline-relayed', 'fileMaxStallMs'] } }
+  },
+  {
     label: 'failover gap, direct path dies (longest pause in a 5 ms stream), ms',
     figures: {
       lifeline: { name: 'failoverGapMs', from: ['lifeline-failover', 'failoverGapMs'] }
@@ -134,6 +150,23 @@ const TRANSPORT_FIGURES = [
   { label: 'throughput relayed (20 MB), MB/s', metric: 'throughputMBps' }
 ] as const
 
+/**
+ * Where Lifeline's connect() spends its time, in ms from the call (medians): its
+ * progress events, when it returned, when B's peer announced the link, when the first
+ * message arrived, when the link went direct. Both the direct and the relay-only
+ * scenario, so the cost of starting the direct upgrade alongside shows.
+ */
+const STEP_SCENARIOS = ['lifeline', 'lifeline-relayed'] as const
+const STEPS = [
+  { label: 'relay circuit dial starts (dial-relayed)', metric: 'step:dial-relayed' },
+  { label: 'circuit, Noise, Yamux and link stream open (relayed)', metric: 'step:relayed' },
+  { label: 'link handshake done (link-open)', metric: 'step:link-open' },
+  { label: 'connect() returned', metric: 'step:returned' },
+  { label: 'B announced the link', metric: 'step:link-at-b' },
+  { label: 'first message arrived at B', metric: 'firstMessageMs' },
+  { label: 'link direct', metric: 'directMs' }
+] as const
+
 /** Scenarios whose every figure (the ones behind the table and their sanity checks) is kept per run. */
 const FAULT_SCENARIOS: readonly Scenario[] = ['lifeline-failover', 'lifeline-relay-failover', 'libp2p-failover', 'lifeline-idle', 'libp2p-idle']
 
@@ -165,6 +198,8 @@ export interface BenchResults {
   rtcDataChannel: Record<string, number | null>
   /** Per implementation and figure, the value of every successful run. */
   samples: Record<Implementation, Record<string, number[]>>
+  /** Lifeline's connect() steps per scenario (see STEPS), medians. */
+  connectSteps: Record<string, Record<string, number | null>>
   /** Lifeline's relayed figures per relay transport (see RELAY_TRANSPORTS), medians. */
   relayTransports: Record<RelayTransportName, Record<string, number | null>>
   /** Per scenario, the RTT samples of every run. */
@@ -237,6 +272,12 @@ export function summarize (runs: number, reports: ResultReport[], failures: Fail
       return [metric, middle === null ? null : round(middle)]
     })
   )])) as BenchResults['relayTransports']
+  const connectSteps = Object.fromEntries(STEP_SCENARIOS.map((scenario) => [scenario, Object.fromEntries(
+    STEPS.map(({ metric }) => {
+      const middle = median(reports.filter((r) => r.scenario === scenario).flatMap((r) => r.metrics[metric] ?? []))
+      return [metric, middle === null ? null : round(middle)]
+    })
+  )]))
   const rttSamples: BenchResults['rttSamples'] = {}
   for (const report of reports) {
     const rtt = report.samples.rttMs
@@ -250,7 +291,7 @@ export function summarize (runs: number, reports: ResultReport[], failures: Fail
       (faultRuns[report.scenario] ??= []).push(Object.fromEntries(Object.entries(report.metrics).map(([name, value]) => [name, round(value)])))
     }
   }
-  return { runs, ...figures, relayTransports, samples, rttSamples, faultRuns, failures, notes, machine: machineInfo, date: new Date().toISOString() }
+  return { runs, ...figures, connectSteps, relayTransports, samples, rttSamples, faultRuns, failures, notes, machine: machineInfo, date: new Date().toISOString() }
 }
 
 function format (value: number | null | undefined): string {
@@ -285,8 +326,15 @@ export function formatTable (results: BenchResults): string {
     label,
     ...RELAY_TRANSPORTS.map((transport) => format(results.relayTransports[transport][metric]))
   ])
+  const stepLines = STEPS.map(({ label, metric }) => [
+    label,
+    ...STEP_SCENARIOS.map((scenario) => format(results.connectSteps[scenario]?.[metric]))
+  ])
   return [
     ...renderTable(['metric', 'Lifeline', 'js-libp2p', 'RTCDataChannel'], lines),
+    '',
+    'Lifeline connect(), ms from the call:',
+    ...renderTable(['step', ...STEP_SCENARIOS], stepLines),
     '',
     'Lifeline relayed, per relay transport:',
     ...renderTable(['metric', ...RELAY_TRANSPORTS], transportLines),

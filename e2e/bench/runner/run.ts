@@ -20,8 +20,8 @@ import type { Lab } from '../../lab/netns.js'
 import { E2E_DIR, SITE_PORT } from '../../lab/services.js'
 import { createTestCa } from '../../lab/test-ca.js'
 import { SCENARIOS, isScenario } from '../shared.js'
-import type { ResultReport, Scenario } from '../shared.js'
-import { runScenario } from './browsers.js'
+import type { ProfileSummary, ResultReport, Scenario } from '../shared.js'
+import { profiling, runScenario } from './browsers.js'
 import type { BenchSite } from './browsers.js'
 import { Faults } from './faults.js'
 import { BenchRelay } from './relays.js'
@@ -55,6 +55,9 @@ const SERVER_READY_TIMEOUT_MS = 20_000
 const PAGE_DIR = join(E2E_DIR, 'dist-bench', 'page')
 const SERVER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'server.js')
 const RESULTS_FILE = resolve(E2E_DIR, '..', 'bench-results.json')
+const PROFILE_FILE = resolve(E2E_DIR, '..', 'bench-profile.json')
+/** Functions printed per profile; the file keeps more. */
+const PROFILE_LINES = 15
 
 function runCount (): number {
   const runs = Number(process.env.BENCH_RUNS ?? DEFAULT_RUNS)
@@ -163,6 +166,22 @@ async function measure (site: BenchSite, chosen: Scenario[], runs: number, start
   return { reports, failures }
 }
 
+/** The profiles the pages posted (BENCH_PROFILE=1): printed in short, kept whole in PROFILE_FILE. */
+async function reportProfiles (site: BenchSite): Promise<void> {
+  const profiles = site.server.output().split('\n')
+    .filter((line) => line.startsWith('profile '))
+    .map((line) => JSON.parse(line.slice(line.indexOf(' ', 'profile '.length) + 1)) as ProfileSummary)
+  await writeFile(PROFILE_FILE, `${JSON.stringify(profiles, null, 2)}\n`)
+  for (const profile of profiles) {
+    const busy = profile.samples - profile.idleSamples
+    console.log(`\nprofile ${profile.scenario} ${profile.role}: ${profile.samples} samples of ${profile.sampleIntervalMs} ms, ${busy} with JavaScript running`)
+    for (const { fn, self, percent } of profile.top.slice(0, PROFILE_LINES)) {
+      console.log(`  ${String(percent).padStart(5)}%  ${String(self).padStart(6)}  ${fn}`)
+    }
+  }
+  console.log(`\nwritten: ${PROFILE_FILE}`)
+}
+
 async function main (): Promise<number> {
   const runs = runCount()
   const chosen = scenarios()
@@ -191,6 +210,9 @@ async function main (): Promise<number> {
     const site = await startSite(lab)
     progress(`lab up: relays ${site.relay} ${site.relay2} ${site.relayWss} ${site.relayWebrtcDirect}, page ${site.pageUrl}; ${runs} runs of ${chosen.join(', ')}`)
     measured = await measure(site, chosen, runs, started, stopping.signal)
+    if (profiling()) {
+      await reportProfiles(site)
+    }
   } finally {
     await tearDown()
     clearTimeout(watchdog)

@@ -4,7 +4,8 @@
  *
  * It serves the bench page, lets the two pages of a session meet (a mailbox of
  * write-once keys; a read waits until the key is written), and prints what the pages
- * report as `result <session> <json>`, `error <session> <json>` and
+ * report as `result <session> <json>`, `error <session> <json>`,
+ * `profile <session> <json>` (page/profile.ts) and
  * `fault <session> <json>` (a request to break something) lines for the runner, which
  * reads this process's stdout. The same routes are served on the Unix socket SOCKET:
  * the runner, outside the namespace, answers a fault request through the mailbox there.
@@ -85,7 +86,12 @@ async function serveFile (pathname: string, res: ServerResponse): Promise<void> 
   }
   try {
     const content = await readFile(file)
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' })
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+      // lets a page profile itself (page/profile.ts); costs nothing unless it does
+      'document-policy': 'js-profiling'
+    })
     res.end(content)
   } catch {
     res.writeHead(404).end()
@@ -104,7 +110,7 @@ async function handle (req: IncomingMessage, res: ServerResponse): Promise<void>
     }
     return
   }
-  if ((kind === 'result' || kind === 'error' || kind === 'fault') && session !== undefined && req.method === 'POST') {
+  if ((kind === 'result' || kind === 'error' || kind === 'fault' || kind === 'profile') && session !== undefined && req.method === 'POST') {
     // One line per report: the runner parses JSON after the session.
     const report: unknown = JSON.parse(await body(req))
     console.log(`${kind} ${session} ${JSON.stringify(report)}`)
