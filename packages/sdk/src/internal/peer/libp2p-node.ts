@@ -4,7 +4,7 @@
  * Noise and Yamux, identify and ping.
  */
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
-import { identify } from '@libp2p/identify'
+import { identify, type Identify } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
 import { FaultTolerance, type AbortOptions, type Connection, type PrivateKey } from '@libp2p/interface'
 import { ping, type Ping } from '@libp2p/ping'
@@ -14,7 +14,7 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { INBOUND_CONNECTIONS_PER_SECOND, MAX_PENDING_INBOUND_CONNECTIONS, RELAY_PINGS_IN_FLIGHT } from '../../constants.js'
 
-export type Libp2pNode = Libp2p<{ ping: Ping, identify: unknown, transports: TransportDialer }>
+export type Libp2pNode = Libp2p<{ ping: Ping, identify: Identify, transports: TransportDialer }>
 
 /** Dials one address with its transport, outside libp2p's per-peer dial queue (see relay/connect.ts). */
 export interface TransportDialer {
@@ -55,7 +55,7 @@ export async function createNode (options: NodeOptions): Promise<Libp2pNode> {
   // reservations are the relay pool's job (see relay/hop.ts); libp2p only listens for
   // WebRTC connections signalled through the relays
   const listen = options.direct ? ['/webrtc'] : []
-  return createLibp2p({
+  const node = await createLibp2p({
     privateKey: options.privateKey,
     start: false,
     addresses: { listen },
@@ -89,12 +89,33 @@ export async function createNode (options: NodeOptions): Promise<Libp2pNode> {
       ? { denyDialMultiaddr: () => false }
       : {},
     services: {
-      identify: identify(),
+      // run by identifyRelaysOnly(), on relay connections alone
+      identify: identify({ runOnConnectionOpen: false }),
       // the relay pool overlaps its pings to a slow relay: see RELAY_PINGS_IN_FLIGHT
       ping: ping({ maxOutboundStreams: RELAY_PINGS_IN_FLIGHT }),
       transports: (components: TransportDialerComponents): TransportDialer => ({
         dialAddress: async (ma, dialOptions) => components.transportManager.dial(ma, dialOptions)
       })
+    }
+  })
+  identifyRelaysOnly(node)
+  return node
+}
+
+/**
+ * Identify runs on a connection to a relay (the relay learns our protocols, we learn its
+ * addresses and protocols), not on circuits or WebRTC connections between two peers: a
+ * Lifeline peer needs nothing from the other's identify, and on a new circuit the
+ * exchange (a signed peer record to verify, peer store merges) competed with the
+ * Noise handshake and the first message for the page's CPU (`pnpm bench` connect()
+ * profile, issue 11).
+ */
+function identifyRelaysOnly (node: Libp2pNode): void {
+  node.addEventListener('connection:open', (event) => {
+    const connection = event.detail
+    const between = connection.remoteAddr.getComponents().some(c => c.name === 'p2p-circuit' || c.name === 'webrtc')
+    if (!between) {
+      node.services.identify.identify(connection).catch(() => {})
     }
   })
 }
