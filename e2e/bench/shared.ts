@@ -156,12 +156,14 @@ export interface ResultReport {
 export interface ProfileSummary {
   scenario: Scenario
   role: Role
+  /** What was profiled: `bulk` (the 20 MB transfer) or `connect` (Lifeline's connect() to the first message). */
+  phase: string
   /** Samples taken, and those with no JavaScript on the stack (idle, or the browser's own work). */
   samples: number
   idleSamples: number
   sampleIntervalMs: number
   /** Functions by self samples, most first: `name (resource:line)`. */
-  top: Array<{ fn: string, self: number, percent: number }>
+  top: Array<{ fn: string, self: number, percent: number, callers: string[] }>
 }
 
 /** POSTed by either browser to /error/<session>. */

@@ -12,6 +12,7 @@ import type { PageParams, ResultReport } from '../shared.js'
 import { now } from './exchange.js'
 import { ByteReader, answer, firstMessage, measureRtt, measureThroughput, median, receiveFile, sendFile } from './measure.js'
 import type { Pipe } from './measure.js'
+import { profiled } from './profile.js'
 import type { PageContext } from './scenario.js'
 
 export async function startPeer (relays: string[], direct: boolean): Promise<Peer> {
@@ -83,13 +84,15 @@ async function runA ({ params, mailbox }: PageContext): Promise<ResultReport> {
   const connecting = now()
   // where connect()'s time goes: its progress events, in ms from the call
   const steps: Record<string, number> = {}
-  const link = await peer.connect(remote, {
-    onProgress: (event) => { steps[event.type] ??= now() - connecting }
+  const { link, pipe, firstMessageMs } = await profiled('connect', async () => {
+    const link = await peer.connect(remote, {
+      onProgress: (event) => { steps[event.type] ??= now() - connecting }
+    })
+    steps.returned = now() - connecting
+    const pipe = linkPipe(link)
+    await pipe.send(firstMessage())
+    return { link, pipe, firstMessageMs: await mailbox.getNumber('first-at') - connecting }
   })
-  steps.returned = now() - connecting
-  const pipe = linkPipe(link)
-  await pipe.send(firstMessage())
-  const firstMessageMs = await mailbox.getNumber('first-at') - connecting
 
   const metrics: ResultReport['metrics'] = { reservationMs, firstMessageMs }
   for (const [step, ms] of Object.entries(steps)) {
@@ -119,10 +122,13 @@ async function runB ({ params, mailbox }: PageContext): Promise<void> {
   const peer = await startOnRelay(params, direct)
   const linked = incomingLink(peer)
   await mailbox.put('b-id', peer.peerId)
-  const { link, pipe } = await linked
-  // when B learnt of the link (A's connect() trace); not awaited, the first message may be on its way
-  const linkAt = now()
-  void mailbox.put('link-at', linkAt)
+  const { link, pipe } = await profiled('connect', async () => {
+    const incoming = await linked
+    // when B learnt of the link (A's connect() trace); not awaited, the first message may be on its way
+    const linkAt = now()
+    void mailbox.put('link-at', linkAt)
+    return incoming
+  })
   await answer(pipe, mailbox, async () => {
     if (direct) {
       await link.waitForPath('direct')

@@ -131,7 +131,7 @@ export async function measureThroughput (pipe: Pipe, mailbox: Mailbox): Promise<
   const chunk = new Uint8Array(CHUNK_BYTES)
   crypto.getRandomValues(chunk)
   const started = now()
-  const receivedAt = await profiled(async () => {
+  const receivedAt = await profiled('bulk', async () => {
     for (let sent = 0; sent < BULK_BYTES; sent += CHUNK_BYTES) {
       await pipe.send(BULK_BYTES - sent >= CHUNK_BYTES ? chunk : chunk.subarray(0, BULK_BYTES - sent))
     }
@@ -179,7 +179,7 @@ export async function answer (pipe: Pipe, mailbox: Mailbox, beforeEcho?: () => P
   for (let i = 0; i < PINGS; i++) {
     await pipe.send(await pipe.reader.read(PING_BYTES))
   }
-  await profiled(async () => {
+  await profiled('bulk', async () => {
     await pipe.reader.discard(BULK_BYTES)
     await mailbox.put('bulk-at', now())
   })

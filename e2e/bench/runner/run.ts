@@ -166,17 +166,33 @@ async function measure (site: BenchSite, chosen: Scenario[], runs: number, start
   return { reports, failures }
 }
 
-/** The profiles the pages posted (BENCH_PROFILE=1): printed in short, kept whole in PROFILE_FILE. */
+/** The profiles the pages posted (BENCH_PROFILE=1): merged over the runs and printed in short, kept whole in PROFILE_FILE. */
 async function reportProfiles (site: BenchSite): Promise<void> {
-  const profiles = site.server.output().split('\n')
+  const profiles = site.server.lines()
     .filter((line) => line.startsWith('profile '))
     .map((line) => JSON.parse(line.slice(line.indexOf(' ', 'profile '.length) + 1)) as ProfileSummary)
   await writeFile(PROFILE_FILE, `${JSON.stringify(profiles, null, 2)}\n`)
+  const merged = new Map<string, { samples: number, busy: number, runs: number, self: Map<string, number>, callers: Map<string, string[]> }>()
   for (const profile of profiles) {
-    const busy = profile.samples - profile.idleSamples
-    console.log(`\nprofile ${profile.scenario} ${profile.role}: ${profile.samples} samples of ${profile.sampleIntervalMs} ms, ${busy} with JavaScript running`)
-    for (const { fn, self, percent } of profile.top.slice(0, PROFILE_LINES)) {
-      console.log(`  ${String(percent).padStart(5)}%  ${String(self).padStart(6)}  ${fn}`)
+    const key = `${profile.scenario} ${profile.role} ${profile.phase}`
+    const entry = merged.get(key) ?? { samples: 0, busy: 0, runs: 0, self: new Map<string, number>(), callers: new Map<string, string[]>() }
+    merged.set(key, entry)
+    entry.samples += profile.samples
+    entry.busy += profile.samples - profile.idleSamples
+    entry.runs++
+    for (const { fn, self, callers } of profile.top) {
+      entry.self.set(fn, (entry.self.get(fn) ?? 0) + self)
+      if (!entry.callers.has(fn)) {
+        entry.callers.set(fn, callers)
+      }
+    }
+  }
+  for (const [key, entry] of merged) {
+    console.log(`\nprofile ${key}: ${entry.runs} runs, ${entry.samples} samples, ${entry.busy} with JavaScript running`)
+    const top = [...entry.self.entries()].sort((a, b) => b[1] - a[1]).slice(0, PROFILE_LINES)
+    for (const [fn, self] of top) {
+      const percent = (self / Math.max(1, entry.samples) * 100).toFixed(1)
+      console.log(`  ${percent.padStart(5)}%  ${String(self).padStart(6)}  ${fn}  <- ${(entry.callers.get(fn) ?? []).join(', ')}`)
     }
   }
   console.log(`\nwritten: ${PROFILE_FILE}`)
