@@ -114,6 +114,18 @@ export const HEDGE_CHECK_INTERVAL_MS = 25
 export const HEDGE_MAX_BYTES = 256 * 1024
 
 /**
+ * Message bytes a link may have unacknowledged on a relayed path whose relay it reaches
+ * over WebRTC-Direct. A data channel has no receive flow control, so a relay cannot slow
+ * down a sender on one: it holds what the far side cannot take yet, up to its circuit
+ * window (256 KiB in lifeline-relay, CIRCUIT_WINDOW_BYTES), and resets the circuit past
+ * that. Three quarters of it leaves room for framing; the path holds the rest back until
+ * acks come. In `pnpm bench` a relayed 20 MB transfer from such a sender never finished
+ * within the page's deadline before (the circuit reset, the link resent, the circuit
+ * reset again); the cost is throughput: window / (ack delay + RTT).
+ */
+export const WEBRTC_DIRECT_CIRCUIT_WINDOW_BYTES = 192 * 1024
+
+/**
  * Probes (pings sent early, see HEDGE_PROBE_AFTER_MS) go out at most this often on one
  * path: with the regular pings and the pongs to the remote's, they stay well under the
  * remote's CONTROL_FRAMES_PER_SECOND while an application that reads slowly leaves

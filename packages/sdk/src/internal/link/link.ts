@@ -308,6 +308,9 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
         this.onData(path, frame.seq, frame.payload)
         break
       case FrameType.ACK:
+        for (const each of this.paths.values()) {
+          each.acked(frame.nextExpected)
+        }
         if (this.sendBuffer.ack(frame.nextExpected) > 0) {
           this.hedge.update()
           this.changed.dispatchEvent(new Event('change'))

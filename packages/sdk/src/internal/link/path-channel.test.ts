@@ -13,7 +13,8 @@ import {
   MAX_QUEUED_CONTROL_FRAMES,
   PATH_BUSY_MS,
   PATH_WRITE_STALL_MS,
-  PING_INTERVAL_MS
+  PING_INTERVAL_MS,
+  WEBRTC_DIRECT_CIRCUIT_WINDOW_BYTES
 } from '../../constants.js'
 import type { LifelineError } from '../../errors.js'
 import { encodeFrame, FrameDecoder, FrameType } from './frame.js'
@@ -199,5 +200,85 @@ describe('PathChannel keep-alives', () => {
     } finally {
       vi.useRealTimers()
     }
+  })
+})
+
+describe('PathChannel send window', () => {
+  /** A stream that takes every write; records the sequence numbers of the DATA frames. */
+  function recordingStream (): { stream: Stream & EventTarget, data: number[] } {
+    const data: number[] = []
+    const decoder = new FrameDecoder(1024 * 1024)
+    const stream = Object.assign(new EventTarget(), {
+      id: 's3',
+      inactivityTimeout: 120_000,
+      writableNeedsDrain: false,
+      send (chunk: Uint8Array): boolean {
+        for (const frame of decoder.push(chunk)) {
+          if (frame.type === FrameType.DATA) {
+            data.push(frame.seq)
+          }
+        }
+        return true
+      },
+      close: async (): Promise<void> => {},
+      abort: (): void => {}
+    })
+    return { stream: stream as unknown as Stream & EventTarget, data }
+  }
+
+  function circuitThrough (relayLeg: string): Connection {
+    return {
+      id: `c-${relayLeg}`,
+      direct: false,
+      remoteAddr: multiaddr(`/ip4/10.0.0.1/${relayLeg}/p2p/12D3KooWHFrmLWTTDD4NodngtRMEVYtDGW3mcpGXNzJZeRTMM4Aw/p2p-circuit/p2p/12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq`)
+    } as unknown as Connection
+  }
+
+  function openOn (conn: Connection, stream: Stream): PathChannel {
+    const path = new PathChannel({
+      stream,
+      connection: conn,
+      maxFrameBytes: 1024 * 1024,
+      log: logger('test:path'),
+      events: { frame: () => {}, rtt: () => {}, close: () => {} }
+    })
+    paths.push(path)
+    return path
+  }
+
+  const CHUNK = 64 * 1024
+
+  it('keeps what a circuit over a WebRTC-Direct relay leg has unacknowledged within WEBRTC_DIRECT_CIRCUIT_WINDOW_BYTES', async () => {
+    const { stream, data } = recordingStream()
+    const path = openOn(circuitThrough('udp/4443/webrtc-direct/certhash/uEiDDq4_xNyDorZBH3TlGazyJdOWSwvo4PUo5YHFMrvDE8g'), stream)
+    expect(path.sendWindowBytes).toBe(WEBRTC_DIRECT_CIRCUIT_WINDOW_BYTES)
+    for (let seq = 0; seq < 10; seq++) {
+      path.send({ type: FrameType.DATA, seq, payload: new Uint8Array(CHUNK) })
+    }
+    await new Promise(resolve => setTimeout(resolve, 0))
+    const fits = WEBRTC_DIRECT_CIRCUIT_WINDOW_BYTES / CHUNK
+    expect(data).toEqual(Array.from({ length: fits }, (_, i) => i))
+    // control frames are not held back by the window
+    path.send({ type: FrameType.ACK, nextExpected: 0 })
+    path.acked(2)
+    await new Promise(resolve => setTimeout(resolve, 0))
+    expect(data).toEqual(Array.from({ length: fits + 2 }, (_, i) => i))
+    path.acked(5)
+    await new Promise(resolve => setTimeout(resolve, 0))
+    expect(data).toHaveLength(8)
+    path.acked(8)
+    await new Promise(resolve => setTimeout(resolve, 0))
+    expect(data).toHaveLength(10)
+  })
+
+  it('sends everything at once on a circuit over WebSockets (the relay slows the sender itself)', async () => {
+    const { stream, data } = recordingStream()
+    const path = openOn(circuitThrough('tcp/443/tls/ws'), stream)
+    expect(path.sendWindowBytes).toBe(Infinity)
+    for (let seq = 0; seq < 10; seq++) {
+      path.send({ type: FrameType.DATA, seq, payload: new Uint8Array(CHUNK) })
+    }
+    await new Promise(resolve => setTimeout(resolve, 0))
+    expect(data).toHaveLength(10)
   })
 })

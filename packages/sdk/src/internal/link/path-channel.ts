@@ -14,14 +14,16 @@ import {
   PATH_BUSY_MS,
   PATH_WRITE_STALL_MS,
   PING_INTERVAL_MS,
-  PROBE_MIN_INTERVAL_MS
+  PROBE_MIN_INTERVAL_MS,
+  WEBRTC_DIRECT_CIRCUIT_WINDOW_BYTES
 } from '../../constants.js'
 import { isLifelineError, LifelineError } from '../../errors.js'
 import type { LinkPath } from '../../types.js'
 import { PingTracker } from '../health/ping-tracker.js'
 import { deadline } from '../util/abort.js'
 import { drained } from '../util/drain.js'
-import { relayOf } from '../util/parse.js'
+import { Fifo } from '../util/fifo.js'
+import { relayLegOf, relayOf } from '../util/parse.js'
 import { RateLimit } from '../util/rate-limit.js'
 import { encodeFrame, FrameDecoder, FrameType, type Frame } from './frame.js'
 
@@ -64,7 +66,16 @@ export class PathChannel {
   private readonly log: Logger
   private readonly now: () => number
   private readonly urgent: Array<{ type: Frame['type'], chunks: Uint8Array[] }> = []
-  private readonly queue: Uint8Array[][] = []
+  private readonly queue = new Fifo<{ chunks: Uint8Array[], seq: number, bytes: number }>()
+  /**
+   * Payload bytes this path may have sent and not yet seen acknowledged; Infinity but
+   * on a circuit whose relay is reached over WebRTC-Direct (see
+   * WEBRTC_DIRECT_CIRCUIT_WINDOW_BYTES). Messages past it wait in `queue`.
+   */
+  readonly sendWindowBytes: number
+  /** DATA frames written and not yet acknowledged, when the window is finite. */
+  private readonly inFlight = new Fifo<{ seq: number, bytes: number }>()
+  private inFlightBytes = 0
   private pumping = false
   /** Control frames the remote may send (acks aside, which follow the data). */
   private readonly controlFrames: RateLimit
@@ -81,6 +92,9 @@ export class PathChannel {
     this.id = `${init.connection.id}/${init.stream.id}`
     this.tier = init.connection.direct ? 'direct' : 'relayed'
     this.relayPeerId = this.tier === 'relayed' ? relayOf(init.connection.remoteAddr) : undefined
+    this.sendWindowBytes = this.tier === 'relayed' && relayLegOf(init.connection.remoteAddr) === 'webrtc-direct'
+      ? WEBRTC_DIRECT_CIRCUIT_WINDOW_BYTES
+      : Infinity
     this.decoder = new FrameDecoder(init.maxFrameBytes)
     this.events = init.events
     this.log = init.log
@@ -138,7 +152,7 @@ export class PathChannel {
     }
     if (frame.type === FrameType.DATA) {
       // data waiting here is bounded by the link's send buffer, which holds it anyway
-      this.queue.push(chunks)
+      this.queue.push({ chunks, seq: frame.seq, bytes: frame.payload.byteLength })
     } else if (COALESCED.has(frame.type) && this.replaceQueued(frame.type, chunks)) {
       // a newer ack, ping or pong says all the waiting one said
     } else if (this.urgent.length >= MAX_QUEUED_CONTROL_FRAMES) {
@@ -151,6 +165,22 @@ export class PathChannel {
     void this.pump()
   }
 
+  /** The remote acknowledged every message below `nextExpected`: the window may let more go. */
+  acked (nextExpected: number): void {
+    if (this.sendWindowBytes === Infinity) {
+      return
+    }
+    let released = false
+    for (let head = this.inFlight.peek(); head !== undefined && head.seq < nextExpected; head = this.inFlight.peek()) {
+      this.inFlight.shift()
+      this.inFlightBytes -= head.bytes
+      released = true
+    }
+    if (released && this.queue.length > 0) {
+      void this.pump()
+    }
+  }
+
   /** Close the path; `err` says why when it failed. */
   close (err?: LifelineError): void {
     if (this.closed) {
@@ -161,7 +191,9 @@ export class PathChannel {
     this.stream.removeEventListener('message', this.onMessage)
     this.stream.removeEventListener('close', this.onClose)
     this.urgent.length = 0
-    this.queue.length = 0
+    while (this.queue.shift() !== undefined) {
+      // dropped: the link holds every message until it is acknowledged
+    }
     if (err === undefined) {
       this.stream.close().catch((closeErr: unknown) => {
         this.log.trace('closing path stream failed - %e', closeErr)
@@ -210,7 +242,24 @@ export class PathChannel {
   }
 
   private next (): Uint8Array[] | undefined {
-    return this.urgent.shift()?.chunks ?? this.queue.shift()
+    const urgent = this.urgent.shift()
+    if (urgent !== undefined) {
+      return urgent.chunks
+    }
+    const data = this.queue.peek()
+    if (data === undefined) {
+      return undefined
+    }
+    if (this.sendWindowBytes !== Infinity) {
+      // one message always goes, more only within the window
+      if (this.inFlightBytes > 0 && this.inFlightBytes + data.bytes > this.sendWindowBytes) {
+        return undefined
+      }
+      this.inFlight.push({ seq: data.seq, bytes: data.bytes })
+      this.inFlightBytes += data.bytes
+    }
+    this.queue.shift()
+    return data.chunks
   }
 
   /** Puts `chunks` in the place of a waiting frame of `type`; false if none waits. */

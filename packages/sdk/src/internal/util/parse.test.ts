@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { isLifelineError } from '../../errors.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { RELAY_TRANSPORT_PREFERENCE } from '../../constants.js'
-import { parsePeerId, parseRelayAddress, parseRelays, transportOf } from './parse.js'
+import { parsePeerId, parseRelayAddress, parseRelays, relayLegOf, transportOf } from './parse.js'
 
 const RELAY_ID = '12D3KooWHFrmLWTTDD4NodngtRMEVYtDGW3mcpGXNzJZeRTMM4Aw'
 const OTHER_ID = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
@@ -74,5 +74,17 @@ describe('parseRelays', () => {
     ['/ip4/127.0.0.1/tcp/1', 'other']
   ])('names the transport of %s %s', (address, transport) => {
     expect(transportOf(multiaddr(address))).toBe(transport)
+  })
+})
+
+describe('relayLegOf', () => {
+  const relayId = RELAY_ID
+  const remote = OTHER_ID
+  it('names the transport to the relay of a circuit address, and nothing for another address', () => {
+    expect(relayLegOf(multiaddr(`/ip4/10.0.0.1/udp/4443/webrtc-direct/certhash/${CERTHASH}/p2p/${relayId}/p2p-circuit/p2p/${remote}`))).toBe('webrtc-direct')
+    expect(relayLegOf(multiaddr(`/dns4/relay.example/tcp/443/tls/ws/p2p/${relayId}/p2p-circuit/p2p/${remote}`))).toBe('wss')
+    // the private WebRTC upgrade's address names webrtc after the circuit, not before it
+    expect(relayLegOf(multiaddr(`/ip4/10.0.0.1/tcp/4001/ws/p2p/${relayId}/p2p-circuit/webrtc/p2p/${remote}`))).toBe('ws')
+    expect(relayLegOf(multiaddr(`/ip4/10.0.0.1/tcp/4001/ws/p2p/${relayId}`))).toBeUndefined()
   })
 })

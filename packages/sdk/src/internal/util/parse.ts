@@ -36,7 +36,10 @@ export interface RelayAddress {
 
 /** The transport a relay address dials, from its protocols (`/tls/ws` is WebSockets over TLS). */
 export function transportOf (ma: Multiaddr): RelayTransport {
-  const names = ma.getComponents().map(c => c.name)
+  return transportOfProtocols(ma.getComponents().map(c => c.name))
+}
+
+function transportOfProtocols (names: readonly string[]): RelayTransport {
   if (names.includes('wss') || (names.includes('tls') && names.includes('ws'))) {
     return 'wss'
   }
@@ -113,6 +116,13 @@ export function sortByPreference<T extends { transport: RelayTransport }> (addre
     return i === -1 ? preference.length : i
   }
   return [...addresses].sort((a, b) => rank(a.transport) - rank(b.transport))
+}
+
+/** How our side reaches the relay of a circuit address: the transport before `/p2p-circuit`. */
+export function relayLegOf (ma: Multiaddr): RelayTransport | undefined {
+  const components = ma.getComponents()
+  const circuit = components.findIndex(c => c.name === 'p2p-circuit')
+  return circuit < 0 ? undefined : transportOfProtocols(components.slice(0, circuit).map(c => c.name))
 }
 
 /** The relay's peer ID in a circuit address (`.../p2p/<relay>/p2p-circuit/...`), if any. */
