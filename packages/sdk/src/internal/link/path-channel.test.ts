@@ -17,7 +17,7 @@ import {
   WEBRTC_DIRECT_CIRCUIT_WINDOW_BYTES
 } from '../../constants.js'
 import type { LifelineError } from '../../errors.js'
-import { encodeFrame, FrameDecoder, FrameType } from './frame.js'
+import { encodeFrame, FrameDecoder, FrameType, type Frame } from './frame.js'
 import { PathChannel } from './path-channel.js'
 
 /**
@@ -37,6 +37,26 @@ function unreadStream (): Stream & EventTarget {
     abort: (): void => {}
   })
   return stream as unknown as Stream & EventTarget
+}
+
+/** A stream that takes every write and hands each frame written to `onFrame`. */
+function takingStream (id: string, onFrame: (frame: Frame, stream: Stream & EventTarget) => void): Stream & EventTarget {
+  const decoder = new FrameDecoder(1024 * 1024)
+  const stream = Object.assign(new EventTarget(), {
+    id,
+    inactivityTimeout: 120_000,
+    writableNeedsDrain: false,
+    send (chunk: Uint8Array): boolean {
+      for (const frame of decoder.push(chunk)) {
+        onFrame(frame, typed)
+      }
+      return true
+    },
+    close: async (): Promise<void> => {},
+    abort: (): void => {}
+  })
+  const typed = stream as unknown as Stream & EventTarget
+  return typed
 }
 
 const connection = {
@@ -142,32 +162,21 @@ describe('PathChannel liveness', () => {
 })
 
 describe('PathChannel keep-alives', () => {
-  /** A stream that takes every write and answers each ping with its pong; counts the pings. */
+  /** A stream that answers each ping with its pong; counts the pings. */
   function answeringStream (): { stream: Stream & EventTarget, pings: () => number } {
     let pings = 0
-    const decoder = new FrameDecoder(1024)
-    const stream = Object.assign(new EventTarget(), {
-      id: 's2',
-      inactivityTimeout: 120_000,
-      writableNeedsDrain: false,
-      send (chunk: Uint8Array): boolean {
-        for (const frame of decoder.push(chunk)) {
-          if (frame.type === FrameType.PING) {
-            pings++
-            const pong = encodeFrame({ type: FrameType.PONG, nonce: frame.nonce })
-            queueMicrotask(() => {
-              for (const part of pong) {
-                stream.dispatchEvent(Object.assign(new Event('message'), { data: part }))
-              }
-            })
+    const stream = takingStream('s2', (frame, self) => {
+      if (frame.type === FrameType.PING) {
+        pings++
+        const pong = encodeFrame({ type: FrameType.PONG, nonce: frame.nonce })
+        queueMicrotask(() => {
+          for (const part of pong) {
+            self.dispatchEvent(Object.assign(new Event('message'), { data: part }))
           }
-        }
-        return true
-      },
-      close: async (): Promise<void> => {},
-      abort: (): void => {}
+        })
+      }
     })
-    return { stream: stream as unknown as Stream & EventTarget, pings: () => pings }
+    return { stream, pings: () => pings }
   }
 
   it('pings a path that carries data every PING_INTERVAL_MS, an idle one every IDLE_PING_INTERVAL_MS', async () => {
@@ -204,26 +213,15 @@ describe('PathChannel keep-alives', () => {
 })
 
 describe('PathChannel send window', () => {
-  /** A stream that takes every write; records the sequence numbers of the DATA frames. */
+  /** A stream that records the sequence numbers of the DATA frames written to it. */
   function recordingStream (): { stream: Stream & EventTarget, data: number[] } {
     const data: number[] = []
-    const decoder = new FrameDecoder(1024 * 1024)
-    const stream = Object.assign(new EventTarget(), {
-      id: 's3',
-      inactivityTimeout: 120_000,
-      writableNeedsDrain: false,
-      send (chunk: Uint8Array): boolean {
-        for (const frame of decoder.push(chunk)) {
-          if (frame.type === FrameType.DATA) {
-            data.push(frame.seq)
-          }
-        }
-        return true
-      },
-      close: async (): Promise<void> => {},
-      abort: (): void => {}
+    const stream = takingStream('s3', (frame) => {
+      if (frame.type === FrameType.DATA) {
+        data.push(frame.seq)
+      }
     })
-    return { stream: stream as unknown as Stream & EventTarget, data }
+    return { stream, data }
   }
 
   function circuitThrough (relayLeg: string): Connection {
@@ -248,26 +246,35 @@ describe('PathChannel send window', () => {
 
   const CHUNK = 64 * 1024
 
+  /** Queue `count` DATA frames of CHUNK bytes, then let the path write what it may. */
+  async function sendChunks (path: PathChannel, count: number): Promise<void> {
+    for (let seq = 0; seq < count; seq++) {
+      path.send({ type: FrameType.DATA, seq, payload: new Uint8Array(CHUNK) })
+    }
+    await settle()
+  }
+
+  async function settle (): Promise<void> {
+    await new Promise(resolve => setTimeout(resolve, 0))
+  }
+
   it('keeps what a circuit over a WebRTC-Direct relay leg has unacknowledged within WEBRTC_DIRECT_CIRCUIT_WINDOW_BYTES', async () => {
     const { stream, data } = recordingStream()
     const path = openOn(circuitThrough('udp/4443/webrtc-direct/certhash/uEiDDq4_xNyDorZBH3TlGazyJdOWSwvo4PUo5YHFMrvDE8g'), stream)
     expect(path.sendWindowBytes).toBe(WEBRTC_DIRECT_CIRCUIT_WINDOW_BYTES)
-    for (let seq = 0; seq < 10; seq++) {
-      path.send({ type: FrameType.DATA, seq, payload: new Uint8Array(CHUNK) })
-    }
-    await new Promise(resolve => setTimeout(resolve, 0))
+    await sendChunks(path, 10)
     const fits = WEBRTC_DIRECT_CIRCUIT_WINDOW_BYTES / CHUNK
     expect(data).toEqual(Array.from({ length: fits }, (_, i) => i))
     // control frames are not held back by the window
     path.send({ type: FrameType.ACK, nextExpected: 0 })
     path.acked(2)
-    await new Promise(resolve => setTimeout(resolve, 0))
+    await settle()
     expect(data).toEqual(Array.from({ length: fits + 2 }, (_, i) => i))
     path.acked(5)
-    await new Promise(resolve => setTimeout(resolve, 0))
+    await settle()
     expect(data).toHaveLength(8)
     path.acked(8)
-    await new Promise(resolve => setTimeout(resolve, 0))
+    await settle()
     expect(data).toHaveLength(10)
   })
 
@@ -275,10 +282,7 @@ describe('PathChannel send window', () => {
     const { stream, data } = recordingStream()
     const path = openOn(circuitThrough('tcp/443/tls/ws'), stream)
     expect(path.sendWindowBytes).toBe(Infinity)
-    for (let seq = 0; seq < 10; seq++) {
-      path.send({ type: FrameType.DATA, seq, payload: new Uint8Array(CHUNK) })
-    }
-    await new Promise(resolve => setTimeout(resolve, 0))
+    await sendChunks(path, 10)
     expect(data).toHaveLength(10)
   })
 })

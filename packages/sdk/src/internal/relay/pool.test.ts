@@ -92,6 +92,18 @@ function harness (): Harness {
   }
 }
 
+/** Advances the fake clock in 50 ms steps until the relay is down; the ms that took, or Infinity. */
+async function msUntilDown (h: Harness, limitMs: number): Promise<number> {
+  const from = Date.now()
+  for (let t = 0; t < limitMs; t += 50) {
+    await vi.advanceTimersByTimeAsync(50)
+    if (h.latest()?.state === 'down') {
+      return Date.now() - from
+    }
+  }
+  return Infinity
+}
+
 describe('RelayPool health', () => {
   beforeEach(() => { vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'Date'] }) })
   afterEach(() => { vi.useRealTimers() })
@@ -147,17 +159,9 @@ describe('RelayPool health', () => {
     h.pool.start()
     await vi.advanceTimersByTimeAsync(2_000)
     h.setPing('silent')
-    const offlineAt = Date.now()
     h.pool.checkNow()
-    let deadAt: number | undefined
-    for (let t = 0; t < 10_000 && deadAt === undefined; t += 50) {
-      await vi.advanceTimersByTimeAsync(50)
-      if (h.latest()?.state === 'down') {
-        deadAt = Date.now()
-      }
-    }
     // three 1 s timeouts overlapping at the 250 ms suspect interval, not the idle interval
-    expect((deadAt ?? Infinity) - offlineAt).toBeLessThanOrEqual(2_600)
+    expect(await msUntilDown(h, 10_000)).toBeLessThanOrEqual(2_600)
     h.pool.stop()
   })
 
@@ -166,17 +170,8 @@ describe('RelayPool health', () => {
     h.pool.start()
     await vi.advanceTimersByTimeAsync(2_000)
     h.setPing('silent')
-    const silentAt = Date.now()
-    let deadAt: number | undefined
-    for (let t = 0; t < RELAY_IDLE_PING_INTERVAL_MS + 10_000 && deadAt === undefined; t += 50) {
-      await vi.advanceTimersByTimeAsync(50)
-      if (h.latest()?.state === 'down') {
-        deadAt = Date.now()
-      }
-    }
-    expect(deadAt).toBeDefined()
     // the idle interval + three 1 s timeouts overlapping at the 250 ms suspect interval
-    expect((deadAt ?? Infinity) - silentAt).toBeLessThanOrEqual(RELAY_IDLE_PING_INTERVAL_MS + 2_600)
+    expect(await msUntilDown(h, RELAY_IDLE_PING_INTERVAL_MS + 10_000)).toBeLessThanOrEqual(RELAY_IDLE_PING_INTERVAL_MS + 2_600)
     expect(h.latest()?.lastError).toContain('3 pings in a row')
     // its connection is closed, so a new dial cannot be handed the dead one
     expect(h.aborted()).toBe(1)
@@ -210,17 +205,9 @@ describe('RelayPool health', () => {
       await vi.advanceTimersByTimeAsync(50)
     }
     expect(h.statuses.some(s => s.state === 'down')).toBe(false)
-    // the data stops too: now it is silence
-    let deadAt: number | undefined
-    const quietAt = Date.now()
-    for (let t = 0; t < 10_000 && deadAt === undefined; t += 50) {
-      await vi.advanceTimersByTimeAsync(50)
-      if (h.latest()?.state === 'down') {
-        deadAt = Date.now()
-      }
-    }
-    // pings sent while data still arrived may be excused; the next three are not
-    expect((deadAt ?? Infinity) - quietAt).toBeLessThanOrEqual(4_300)
+    // the data stops too: now it is silence; pings sent while data still arrived may be
+    // excused, the next three are not
+    expect(await msUntilDown(h, 10_000)).toBeLessThanOrEqual(4_300)
     h.pool.stop()
   })
 
