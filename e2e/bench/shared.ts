@@ -69,7 +69,7 @@ export interface PageParams {
   /** ... and its WebRTC-Direct address (`/webrtc-direct/certhash/...`). */
   relayWebrtcDirect: string
   /** `1` when the runner asks for CPU profiles of the bulk transfers (BENCH_PROFILE=1, see page/profile.ts). */
-  profile?: string
+  profile?: string | undefined
 }
 
 /**
