@@ -269,7 +269,7 @@ export const RELAY_PING_INTERVAL_MS = 750
  * RELAY_BUSY_MS is idle and pinged only every RELAY_IDLE_PING_INTERVAL_MS. A ping opens
  * a stream: about 2.4 kB on the wire with its multistream handshake, stream close and
  * TCP acks (`pnpm bench`: 3.2 kB/s per reserved peer at RELAY_PING_INTERVAL_MS; stock
- * js-libp2p's 10 s connection-monitor ping costs 250 B/s). Every 15 s is 160 B/s, under
+ * js-libp2p's 10 s connection-monitor ping costs 250-330 B/s). Every 15 s is 160 B/s, under
  * issue 11's 200 B/s per idle reserved peer. An idle relay that falls silent is then
  * found within about 18 s; one that exits or restarts closes its connections and is
  * seen at once, and DEFAULT_RELAY_RESERVATIONS keeps the peer reachable through another
