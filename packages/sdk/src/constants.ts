@@ -84,11 +84,11 @@ export const PATH_WRITE_STALL_MS = 30_000
  * watches the path it sends on: once it has been quiet for HEDGE_PROBE_AFTER_MS (an
  * honest receiver acks within ACK_DELAY_MS of taking a message) it is pinged at once,
  * and when that ping stays unanswered for max(HEDGE_SILENCE_MIN_MS,
- * HEDGE_SILENCE_RTT_FACTOR x RTT) the link copies what is unacknowledged onto its best
- * other path, before the path is declared dead. The receiver drops the copies it has
- * and acks on the path they came in on. A wrong suspicion (a remote stalled by a long
- * task) costs at most HEDGE_MAX_BYTES of copies, never a path change, so the floor
- * can sit well under the ping timeout: above a LAN's RTT and a minor GC pause.
+ * HEDGE_SILENCE_RTT_FACTOR x RTT) the link probes its best other path and, once the
+ * remote answers there, copies what is unacknowledged onto it. The receiver drops the
+ * copies it has and acks on the path they came in on. A wrong suspicion costs at most
+ * HEDGE_MAX_BYTES of copies, never a path change, so the floor can sit well under the
+ * ping timeout: above a LAN's RTT and a minor GC pause.
  */
 export const HEDGE_PROBE_AFTER_MS = 3 * ACK_DELAY_MS
 export const HEDGE_SILENCE_MIN_MS = 150
@@ -106,12 +106,20 @@ export const HEDGE_CONFIRM_MS = 250
 /** How often a link with messages awaiting their ack looks at its path. */
 export const HEDGE_CHECK_INTERVAL_MS = 25
 /**
- * Bytes of copies a link keeps in flight on the other path while hedging: what a steady
- * message stream sends in a second or more, and what a relay's circuit buffers in one
- * direction (so copies of a bulk transfer neither flood the relay nor cost more than a
- * moment of it when the suspicion was wrong). The rest goes once the path is dead.
+ * Bytes of copies one suspicion may send on the other path: what a steady message
+ * stream sends in a second or more, and what a relay's circuit buffers in one direction
+ * (so copies of a bulk transfer neither flood the relay nor cost more than a moment of
+ * it when the suspicion was wrong). The rest goes once the link has moved.
  */
 export const HEDGE_MAX_BYTES = 256 * 1024
+/**
+ * A suspicion that ends with the suspect path answering was a false alarm (its answers
+ * queued behind a bulk transfer on a loaded machine, seen in the NAT lab under a CPU
+ * hog): each one in a row doubles the silence bound, up to this many times and never
+ * past PING_TIMEOUT_MIN_MS, so a slow path is not hedged over and over. A path found
+ * dead, or a link with nothing waiting, starts again from the floor.
+ */
+export const HEDGE_FALSE_ALARM_BACKOFF_MAX = 3
 
 /**
  * Message bytes a link may have unacknowledged on a relayed path whose relay it reaches

@@ -93,28 +93,33 @@ describe('Hedge', () => {
     expect(relayed.sent).toEqual([])
   })
 
-  it('copies what is unacknowledged once a probe goes unanswered, then every new message', () => {
+  it('probes the other path once a probe goes unanswered, and copies once the remote answers there', () => {
     const { clock, buffer, direct, relayed, hedge, tick } = setup()
     const sentAt = clock.now
     buffer.push(new Uint8Array(10), sentAt)
     buffer.push(new Uint8Array(10), sentAt)
     let probedAt: number | undefined
-    let copiedAt: number | undefined
-    while (copiedAt === undefined && clock.now < sentAt + 10 * HEDGE_SILENCE_MIN_MS) {
+    let otherProbedAt: number | undefined
+    while (otherProbedAt === undefined && clock.now < sentAt + 10 * HEDGE_SILENCE_MIN_MS) {
       tick(HEDGE_CHECK_INTERVAL_MS)
       if (direct.probes > 0) {
         probedAt ??= clock.now
       }
-      if (relayed.sent.length > 0) {
-        copiedAt = clock.now
+      if (relayed.probes > 0) {
+        otherProbedAt = clock.now
       }
     }
-    // probed once the path was quiet long enough, copied once the probe was owed the silence bound
+    // probed once the path was quiet long enough; the other path once the probe was owed the silence bound
     expect(direct.probes).toBe(1)
     expect((probedAt ?? 0) - sentAt).toBeGreaterThanOrEqual(HEDGE_PROBE_AFTER_MS)
     expect((probedAt ?? 0) - sentAt).toBeLessThan(HEDGE_PROBE_AFTER_MS + HEDGE_CHECK_INTERVAL_MS)
-    expect((copiedAt ?? Infinity) - (probedAt ?? 0)).toBeGreaterThanOrEqual(HEDGE_SILENCE_MIN_MS)
-    expect((copiedAt ?? Infinity) - (probedAt ?? 0)).toBeLessThan(HEDGE_SILENCE_MIN_MS + HEDGE_CHECK_INTERVAL_MS)
+    expect((otherProbedAt ?? Infinity) - (probedAt ?? 0)).toBeGreaterThanOrEqual(HEDGE_SILENCE_MIN_MS)
+    expect((otherProbedAt ?? Infinity) - (probedAt ?? 0)).toBeLessThan(HEDGE_SILENCE_MIN_MS + HEDGE_CHECK_INTERVAL_MS)
+    expect(relayed.sent).toEqual([])
+    // the remote's answer on the other path, a round trip later
+    clock.now += 5
+    relayed.receive()
+    tick(HEDGE_CHECK_INTERVAL_MS)
     expect(relayed.sent).toEqual([0, 1])
     expect(hedge.hedging).toBe(true)
     buffer.push(new Uint8Array(10), clock.now)
@@ -125,42 +130,60 @@ describe('Hedge', () => {
     expect(hedge.resendFrom(direct as unknown as PathChannel)).toBe(0)
   })
 
-  it('keeps at most HEDGE_MAX_BYTES of copies in flight, and tops up as acks come', () => {
+  it('copies nothing while the other path is silent too (a stalled remote or a busy machine)', () => {
+    const { clock, buffer, relayed, hedge, condemned, tick } = setup()
+    buffer.push(new Uint8Array(10), clock.now)
+    tick(HEDGE_PROBE_AFTER_MS + HEDGE_SILENCE_MIN_MS + 3 * HEDGE_CHECK_INTERVAL_MS)
+    expect(relayed.probes).toBe(1)
+    tick(HEDGE_CONFIRM_MS * 8)
+    expect(relayed.sent).toEqual([])
+    expect(hedge.hedging).toBe(false)
+    expect(condemned).toEqual([])
+  })
+
+  it('copies at most HEDGE_MAX_BYTES in one suspicion', () => {
     const { clock, buffer, relayed, hedge, tick } = setup()
     const size = HEDGE_MAX_BYTES / 4
     for (let i = 0; i < 10; i++) {
       buffer.push(new Uint8Array(size), clock.now)
     }
     tick(HEDGE_PROBE_AFTER_MS + HEDGE_SILENCE_MIN_MS + 3 * HEDGE_CHECK_INTERVAL_MS)
+    relayed.receive()
+    tick(HEDGE_CHECK_INTERVAL_MS)
     expect(relayed.sent).toEqual([0, 1, 2, 3])
     buffer.ack(2)
     hedge.update()
-    expect(relayed.sent).toEqual([0, 1, 2, 3, 4, 5])
+    expect(relayed.sent).toEqual([0, 1, 2, 3])
   })
 
-  it('stops copying when the suspect path answers again (the remote was only stalled)', () => {
+  it('stops copying when the suspect path answers again, and suspects later after such a false alarm', () => {
     const { clock, buffer, direct, relayed, hedge, condemned, tick } = setup()
     buffer.push(new Uint8Array(10), clock.now)
     tick(HEDGE_PROBE_AFTER_MS + HEDGE_SILENCE_MIN_MS + 3 * HEDGE_CHECK_INTERVAL_MS)
+    relayed.receive()
+    tick(HEDGE_CHECK_INTERVAL_MS)
     expect(hedge.hedging).toBe(true)
     direct.receive()
+    const answeredAt = clock.now
     tick(HEDGE_CHECK_INTERVAL_MS)
     expect(hedge.hedging).toBe(false)
     buffer.push(new Uint8Array(10), clock.now)
     hedge.update()
     expect(relayed.sent).toEqual([0])
     expect(condemned).toEqual([])
+    // the next suspicion waits twice the silence bound
+    const probesBefore = relayed.probes
+    while (relayed.probes === probesBefore && clock.now < answeredAt + 10 * HEDGE_SILENCE_MIN_MS) {
+      tick(HEDGE_CHECK_INTERVAL_MS)
+    }
+    expect(relayed.probes).toBe(probesBefore + 1)
+    expect(clock.now - answeredAt).toBeGreaterThanOrEqual(HEDGE_PROBE_AFTER_MS + 2 * HEDGE_SILENCE_MIN_MS)
   })
 
   it('calls the suspect path dead once the remote answers on the other path and it stays silent', () => {
-    const { clock, buffer, relayed, hedge, condemned, tick } = setup()
+    const { clock, buffer, relayed, condemned, tick } = setup()
     buffer.push(new Uint8Array(10), clock.now)
     tick(HEDGE_PROBE_AFTER_MS + HEDGE_SILENCE_MIN_MS + 3 * HEDGE_CHECK_INTERVAL_MS)
-    expect(hedge.hedging).toBe(true)
-    // silence on both paths alone (a remote stalled by a long task) condemns nothing
-    tick(HEDGE_CONFIRM_MS * 4)
-    expect(condemned).toEqual([])
-    expect(hedge.hedging).toBe(true)
     relayed.receive()
     tick(HEDGE_CONFIRM_MS)
     expect(condemned).toEqual([])
@@ -174,8 +197,8 @@ describe('Hedge', () => {
     tick(HEDGE_PROBE_AFTER_MS + HEDGE_CHECK_INTERVAL_MS)
     clock.now += HEDGE_SILENCE_MIN_MS * 4
     hedge.check()
-    expect(relayed.sent).toEqual([])
+    expect(relayed.probes).toBe(0)
     tick(HEDGE_CHECK_INTERVAL_MS)
-    expect(relayed.sent).toEqual([0])
+    expect(relayed.probes).toBe(1)
   })
 })

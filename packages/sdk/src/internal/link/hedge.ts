@@ -2,27 +2,32 @@
  * Hedging: while the path a link sends on is suspect, what the link has unacknowledged
  * goes out on a second path as well, before the first is declared dead. The receiver
  * drops what it already has (reliable.ts) and acknowledges on the path the copies came
- * in on, so a path that died mid-stream costs the stream a probe and a short silence
- * (HEDGE_PROBE_AFTER_MS + HEDGE_SILENCE_MIN_MS at LAN RTTs), not the ping timeout.
+ * in on, so a path that died mid-stream costs the stream a probe, a short silence and a
+ * round trip on the other path (HEDGE_PROBE_AFTER_MS + HEDGE_SILENCE_MIN_MS + RTT at
+ * LAN RTTs), not the ping timeout.
  *
  * A path is suspect when messages wait for their ack, it has been quiet for
  * HEDGE_PROBE_AFTER_MS, and a ping sent since (a probe, or the regular one) has gone
- * unanswered for the silence bound. A receiver that is merely slow to take its messages
- * still answers pings, so it is never suspected; one that stalls for a moment is, and
- * that costs at most HEDGE_MAX_BYTES of copies. The suspicion ends when anything
- * arrives on the suspect path again, or when the link leaves it. When the remote
- * answers the copies on the other path while the suspect stays silent, the remote is
- * not stalled and the path is dead: the link leaves it without waiting for its ping
- * timeout.
+ * unanswered for the silence bound. The other path is then probed, and the copies start
+ * only once the remote answers there: a remote stalled by a long task, or a machine
+ * too busy to answer, silences both paths alike and costs nothing. A receiver that is
+ * merely slow to take its messages still answers pings, so it is never suspected. The
+ * suspicion ends when anything arrives on the suspect path again (a false alarm, after
+ * which the silence bound doubles, up to the ping timeout), or when the link leaves it.
+ * When the suspect stays silent HEDGE_CONFIRM_MS after the remote answered on the other
+ * path, the path is dead: the link leaves it without waiting for its ping timeout. One
+ * suspicion copies at most HEDGE_MAX_BYTES; the rest goes once the link has moved.
  */
 import type { Logger } from '@libp2p/interface'
 import {
   HEDGE_CHECK_INTERVAL_MS,
   HEDGE_CONFIRM_MS,
+  HEDGE_FALSE_ALARM_BACKOFF_MAX,
   HEDGE_MAX_BYTES,
   HEDGE_PROBE_AFTER_MS,
   HEDGE_SILENCE_MIN_MS,
-  HEDGE_SILENCE_RTT_FACTOR
+  HEDGE_SILENCE_RTT_FACTOR,
+  PING_TIMEOUT_MIN_MS
 } from '../../constants.js'
 import { LifelineError } from '../../errors.js'
 import { FrameType } from './frame.js'
@@ -47,15 +52,18 @@ export interface HedgeComponents {
 
 export class Hedge {
   private readonly components: HedgeComponents
-  /** Where the copies go while the active path is suspect. */
+  /** The other path, probed while the active one is suspect; the copies go there. */
   private target: PathChannel | undefined
   /** The suspect path, and when it became suspect. */
   private suspect: PathChannel | undefined
   private since = 0
-  /** When the remote first answered on the target after the suspicion began. */
+  /** When the remote first answered on the target after the suspicion began: copying starts. */
   private answeredAt: number | undefined
-  /** Next message number not yet copied onto the target. */
+  /** Next message number not yet copied onto the target, and the bytes copied so far. */
   private next = 0
+  private copied = 0
+  /** Suspicions in a row that ended with the suspect answering: each doubles the silence bound. */
+  private falseAlarms = 0
   private timer: ReturnType<typeof setInterval> | undefined
   private lastCheckAt = 0
 
@@ -63,8 +71,9 @@ export class Hedge {
     this.components = components
   }
 
+  /** True while copies go out on a second path. */
   get hedging (): boolean {
-    return this.target !== undefined
+    return this.answeredAt !== undefined
   }
 
   /** Messages wait for their ack: watch the path until none do and no suspicion is open. */
@@ -75,9 +84,9 @@ export class Hedge {
     }
   }
 
-  /** A message was pushed or acknowledged: keep the copies going while hedging. */
+  /** A message was pushed or acknowledged: copy it too while hedging. */
   update (): void {
-    if (this.target !== undefined) {
+    if (this.answeredAt !== undefined) {
       this.copy()
     }
   }
@@ -85,7 +94,7 @@ export class Hedge {
   /** The first message number `path` still needs when the link starts sending on it. */
   resendFrom (path: PathChannel): number {
     const { buffer } = this.components
-    return path === this.target ? Math.max(this.next, buffer.base) : buffer.base
+    return path === this.target && this.answeredAt !== undefined ? Math.max(this.next, buffer.base) : buffer.base
   }
 
   /** The link changed paths or closed: the suspicion no longer applies. */
@@ -97,6 +106,7 @@ export class Hedge {
 
   stop (): void {
     this.reset()
+    this.falseAlarms = 0
     clearInterval(this.timer)
     this.timer = undefined
   }
@@ -110,18 +120,20 @@ export class Hedge {
     const active = this.components.active()
     if (this.suspect !== undefined && (this.suspect !== active || this.suspect.receivedAt > this.since)) {
       if (this.suspect === active) {
-        log('%s path %s answered again after %d ms; copies stop', active.tier, active.id, Math.round(now - this.since))
+        // a false alarm: the remote or the path was only slow; suspect later next time
+        this.falseAlarms = Math.min(this.falseAlarms + 1, HEDGE_FALSE_ALARM_BACKOFF_MAX)
+        log('%s path %s answered again after %d ms%s', active.tier, active.id, Math.round(now - this.since),
+          this.answeredAt === undefined ? '' : '; copies stop')
       }
       this.reset()
     }
     const oldest = buffer.at(buffer.base)
-    if (active === undefined || (oldest === undefined && this.target === undefined)) {
+    if (active === undefined || (oldest === undefined && this.suspect === undefined)) {
       this.stop()
       return
     }
     if (this.suspect !== undefined && this.target !== undefined) {
-      this.judge(this.suspect, this.target, now)
-      this.copy()
+      this.follow(this.suspect, this.target, now)
       return
     }
     if (late || oldest === undefined || now - oldest.sentAt < HEDGE_PROBE_AFTER_MS || now - active.receivedAt < HEDGE_PROBE_AFTER_MS) {
@@ -129,42 +141,60 @@ export class Hedge {
     }
     active.probe()
     const owed = active.owedForMs()
-    const silence = hedgeSilenceMs(active.rttMs)
-    if (owed === undefined || owed < silence) {
+    if (owed === undefined || owed < this.silenceMs(active)) {
       return
     }
     const target = this.components.spare()
     if (target === undefined) {
       return
     }
-    log('%s path %s silent for %d ms with %d messages unacknowledged; copying them on %s path %s',
+    log('%s path %s silent for %d ms with %d messages unacknowledged; probing %s path %s',
       active.tier, active.id, Math.round(owed), buffer.count, target.tier, target.id)
     this.suspect = active
     this.since = now
     this.target = target
-    this.next = buffer.base
-    this.copy()
+    target.probe()
+  }
+
+  /** How long a probe may go unanswered: hedgeSilenceMs(), doubled for each false alarm in a row. */
+  private silenceMs (path: PathChannel): number {
+    return Math.min(PING_TIMEOUT_MIN_MS, hedgeSilenceMs(path.rttMs) * 2 ** this.falseAlarms)
   }
 
   /**
-   * The remote answers on the target but not on the suspect: it is not stalled, so the
-   * suspect's silence is the path's. Past HEDGE_CONFIRM_MS of that the path is dead.
+   * While the suspect stays silent: once the remote answers on the target it is not
+   * stalled (a stalled remote, or a GC pause, silences both paths alike), so the copies
+   * start; past HEDGE_CONFIRM_MS more of silence on the suspect, the path is dead.
    */
-  private judge (suspect: PathChannel, target: PathChannel, now: number): void {
-    if (this.answeredAt === undefined && target.receivedAt > this.since) {
-      this.answeredAt = target.receivedAt
+  private follow (suspect: PathChannel, target: PathChannel, now: number): void {
+    const { log } = this.components
+    if (target.closed) {
+      this.reset()
+      return
     }
-    if (this.answeredAt !== undefined && now - this.answeredAt > HEDGE_CONFIRM_MS) {
+    if (this.answeredAt === undefined) {
+      if (target.receivedAt <= this.since) {
+        return
+      }
+      this.answeredAt = target.receivedAt
+      this.next = this.components.buffer.base
+      this.copied = 0
+      log('the remote answers on %s path %s; copying what is unacknowledged there', target.tier, target.id)
+    }
+    if (now - this.answeredAt > HEDGE_CONFIRM_MS) {
       const silentMs = Math.round(now - suspect.receivedAt)
-      this.components.log('%s path %s silent for %d ms while the remote answers on %s path %s; it is dead',
+      log('%s path %s silent for %d ms while the remote answers on %s path %s; it is dead',
         suspect.tier, suspect.id, silentMs, target.tier, target.id)
+      this.falseAlarms = 0
       // the link moves to the target first, sending it only what was not copied yet
       this.components.condemn(suspect, new LifelineError('TIMEOUT', `The ${suspect.tier} path went silent (${silentMs} ms) while the remote answered on the ${target.tier} path`))
       this.reset()
+      return
     }
+    this.copy()
   }
 
-  /** Copy unacknowledged messages onto the target, keeping HEDGE_MAX_BYTES in flight there. */
+  /** Copy unacknowledged messages onto the target, at most HEDGE_MAX_BYTES in one suspicion. */
   private copy (): void {
     const { buffer } = this.components
     const target = this.target
@@ -173,16 +203,12 @@ export class Hedge {
       return
     }
     this.next = Math.max(this.next, buffer.base)
-    let inFlight = 0
-    for (let seq = buffer.base; seq < this.next; seq++) {
-      inFlight += buffer.at(seq)?.payload.byteLength ?? 0
-    }
     for (let entry = buffer.at(this.next); entry !== undefined; entry = buffer.at(this.next)) {
-      if (inFlight > 0 && inFlight + entry.payload.byteLength > HEDGE_MAX_BYTES) {
+      if (this.copied > 0 && this.copied + entry.payload.byteLength > HEDGE_MAX_BYTES) {
         return
       }
       target.send({ type: FrameType.DATA, seq: entry.seq, payload: entry.payload })
-      inFlight += entry.payload.byteLength
+      this.copied += entry.payload.byteLength
       this.next++
     }
   }
