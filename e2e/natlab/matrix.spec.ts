@@ -33,13 +33,8 @@ const DIRECT_TIMEOUT_MS = 15_000
  */
 const STAYS_RELAYED_MS = 20_000
 const PAYLOAD_BYTES = 2_000_000
-/**
- * Relay traffic allowed on a direct link during the 2 MB transfer: pings and acks
- * (100 kB), and the copies of one hedge (the SDK's HEDGE_MAX_BYTES, 256 KiB), which a
- * machine kept busy by the under-load hog may provoke by stalling the direct path's
- * answers. Far under the 2 MB a relayed transfer puts through the relay.
- */
-const DIRECT_RELAY_BYTES_MAX = 100_000 + 256 * 1024
+/** Relay traffic allowed on a direct link during the 2 MB transfer: pings and acks only. */
+const DIRECT_RELAY_BYTES_MAX = 100_000
 /** Negative control: a connection the NATs allow opens in well under a second here. */
 const CONTROL_DEADLINE_MS = 8000
 

@@ -103,23 +103,24 @@ export const HEDGE_SILENCE_RTT_FACTOR = 4
  * RTTs of jitter, a long one on a busy machine.
  */
 export const HEDGE_CONFIRM_MS = 250
+/**
+ * After the remote answered on the other path, copies wait this long for an answer on
+ * the suspect one. A remote that resumes after a stall (the NAT matrix under the CPU
+ * hog: a page blocked for hundreds of ms during a bulk transfer) answers the other
+ * path's probe at once and acks the suspect's data a timer or two later (ACK_DELAY_MS),
+ * which is no reason to copy; a dead path stays silent. Costs the failover this much.
+ */
+export const HEDGE_COPY_AFTER_ANSWER_MS = 100
 /** How often a link with messages awaiting their ack looks at its path. */
 export const HEDGE_CHECK_INTERVAL_MS = 25
 /**
  * Bytes of copies one suspicion may send on the other path: what a steady message
- * stream sends in a second or more, and what a relay's circuit buffers in one direction
- * (so copies of a bulk transfer neither flood the relay nor cost more than a moment of
- * it when the suspicion was wrong). The rest goes once the link has moved.
+ * stream sends in a second or more, and what a relay's circuit buffers in one direction.
+ * A link with more than this unacknowledged is in a bulk transfer and is not hedged:
+ * its own data may be queued ahead of the probe (see link/hedge.ts).
  */
 export const HEDGE_MAX_BYTES = 256 * 1024
-/**
- * A suspicion that ends with the suspect path answering was a false alarm (its answers
- * queued behind a bulk transfer on a loaded machine, seen in the NAT lab under a CPU
- * hog): each one in a row doubles the silence bound, up to this many times and never
- * past PING_TIMEOUT_MIN_MS, so a slow path is not hedged over and over. A path found
- * dead, or a link with nothing waiting, starts again from the floor.
- */
-export const HEDGE_FALSE_ALARM_BACKOFF_MAX = 3
+
 
 /**
  * Message bytes a link may have unacknowledged on a relayed path whose relay it reaches

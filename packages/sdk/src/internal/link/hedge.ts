@@ -9,25 +9,31 @@
  * A path is suspect when messages wait for their ack, it has been quiet for
  * HEDGE_PROBE_AFTER_MS, and a ping sent since (a probe, or the regular one) has gone
  * unanswered for the silence bound. The other path is then probed, and the copies start
- * only once the remote answers there: a remote stalled by a long task, or a machine
- * too busy to answer, silences both paths alike and costs nothing. A receiver that is
+ * only once the remote has answered there and, HEDGE_COPY_AFTER_ANSWER_MS later, still
+ * not on the suspect: a remote stalled by a long task, or a machine too busy to answer,
+ * silences both paths alike and answers on both when it resumes, which costs nothing. A receiver that is
  * merely slow to take its messages still answers pings, so it is never suspected. The
- * suspicion ends when anything arrives on the suspect path again (a false alarm, after
- * which the silence bound doubles, up to the ping timeout), or when the link leaves it.
+ * suspicion ends when anything arrives on the suspect path again, or when the link
+ * leaves it.
  * When the suspect stays silent HEDGE_CONFIRM_MS after the remote answered on the other
  * path, the path is dead: the link leaves it without waiting for its ping timeout. One
  * suspicion copies at most HEDGE_MAX_BYTES; the rest goes once the link has moved.
+ *
+ * Hedging covers links whose unacknowledged bytes fit one hedge (HEDGE_MAX_BYTES):
+ * messages, chat, game state. A bulk transfer has its own data queued ahead of any
+ * probe (a data channel buffers up to 2 MiB), so a late answer says little about the
+ * path; in the NAT matrix under a CPU hog, hedging one moved a live direct transfer
+ * onto the relay. Such a path is judged by its ping timeout, as before.
  */
 import type { Logger } from '@libp2p/interface'
 import {
   HEDGE_CHECK_INTERVAL_MS,
   HEDGE_CONFIRM_MS,
-  HEDGE_FALSE_ALARM_BACKOFF_MAX,
+  HEDGE_COPY_AFTER_ANSWER_MS,
   HEDGE_MAX_BYTES,
   HEDGE_PROBE_AFTER_MS,
   HEDGE_SILENCE_MIN_MS,
-  HEDGE_SILENCE_RTT_FACTOR,
-  PING_TIMEOUT_MIN_MS
+  HEDGE_SILENCE_RTT_FACTOR
 } from '../../constants.js'
 import { LifelineError } from '../../errors.js'
 import { FrameType } from './frame.js'
@@ -62,8 +68,6 @@ export class Hedge {
   /** Next message number not yet copied onto the target, and the bytes copied so far. */
   private next = 0
   private copied = 0
-  /** Suspicions in a row that ended with the suspect answering: each doubles the silence bound. */
-  private falseAlarms = 0
   private timer: ReturnType<typeof setInterval> | undefined
   private lastCheckAt = 0
 
@@ -73,7 +77,7 @@ export class Hedge {
 
   /** True while copies go out on a second path. */
   get hedging (): boolean {
-    return this.answeredAt !== undefined
+    return this.answeredAt !== undefined && this.components.now() - this.answeredAt > HEDGE_COPY_AFTER_ANSWER_MS
   }
 
   /** Messages wait for their ack: watch the path until none do and no suspicion is open. */
@@ -86,7 +90,7 @@ export class Hedge {
 
   /** A message was pushed or acknowledged: copy it too while hedging. */
   update (): void {
-    if (this.answeredAt !== undefined) {
+    if (this.hedging) {
       this.copy()
     }
   }
@@ -94,7 +98,7 @@ export class Hedge {
   /** The first message number `path` still needs when the link starts sending on it. */
   resendFrom (path: PathChannel): number {
     const { buffer } = this.components
-    return path === this.target && this.answeredAt !== undefined ? Math.max(this.next, buffer.base) : buffer.base
+    return path === this.target && this.hedging ? Math.max(this.next, buffer.base) : buffer.base
   }
 
   /** The link changed paths or closed: the suspicion no longer applies. */
@@ -106,7 +110,6 @@ export class Hedge {
 
   stop (): void {
     this.reset()
-    this.falseAlarms = 0
     clearInterval(this.timer)
     this.timer = undefined
   }
@@ -120,8 +123,6 @@ export class Hedge {
     const active = this.components.active()
     if (this.suspect !== undefined && (this.suspect !== active || this.suspect.receivedAt > this.since)) {
       if (this.suspect === active) {
-        // a false alarm: the remote or the path was only slow; suspect later next time
-        this.falseAlarms = Math.min(this.falseAlarms + 1, HEDGE_FALSE_ALARM_BACKOFF_MAX)
         log('%s path %s answered again after %d ms%s', active.tier, active.id, Math.round(now - this.since),
           this.answeredAt === undefined ? '' : '; copies stop')
       }
@@ -139,9 +140,14 @@ export class Hedge {
     if (late || oldest === undefined || now - oldest.sentAt < HEDGE_PROBE_AFTER_MS || now - active.receivedAt < HEDGE_PROBE_AFTER_MS) {
       return
     }
+    if (buffer.bytes > HEDGE_MAX_BYTES) {
+      // a bulk transfer: its own data may be queued ahead of the probe (a data channel
+      // buffers 2 MiB), so silence says little; its path is judged by the ping timeout
+      return
+    }
     active.probe()
     const owed = active.owedForMs()
-    if (owed === undefined || owed < this.silenceMs(active)) {
+    if (owed === undefined || owed < hedgeSilenceMs(active.rttMs)) {
       return
     }
     const target = this.components.spare()
@@ -154,11 +160,6 @@ export class Hedge {
     this.since = now
     this.target = target
     target.probe()
-  }
-
-  /** How long a probe may go unanswered: hedgeSilenceMs(), doubled for each false alarm in a row. */
-  private silenceMs (path: PathChannel): number {
-    return Math.min(PING_TIMEOUT_MIN_MS, hedgeSilenceMs(path.rttMs) * 2 ** this.falseAlarms)
   }
 
   /**
@@ -179,13 +180,18 @@ export class Hedge {
       this.answeredAt = target.receivedAt
       this.next = this.components.buffer.base
       this.copied = 0
-      log('the remote answers on %s path %s; copying what is unacknowledged there', target.tier, target.id)
+    }
+    if (now - this.answeredAt <= HEDGE_COPY_AFTER_ANSWER_MS) {
+      return
+    }
+    if (this.copied === 0 && this.next === this.components.buffer.base) {
+      log('the remote answers on %s path %s, not on %s path %s; copying what is unacknowledged',
+        target.tier, target.id, suspect.tier, suspect.id)
     }
     if (now - this.answeredAt > HEDGE_CONFIRM_MS) {
       const silentMs = Math.round(now - suspect.receivedAt)
       log('%s path %s silent for %d ms while the remote answers on %s path %s; it is dead',
         suspect.tier, suspect.id, silentMs, target.tier, target.id)
-      this.falseAlarms = 0
       // the link moves to the target first, sending it only what was not copied yet
       this.components.condemn(suspect, new LifelineError('TIMEOUT', `The ${suspect.tier} path went silent (${silentMs} ms) while the remote answered on the ${target.tier} path`))
       this.reset()
