@@ -12,6 +12,10 @@ export function now (): number {
   return performance.timeOrigin + performance.now()
 }
 
+export async function sleep (ms: number): Promise<void> {
+  await new Promise((resolve) => { setTimeout(resolve, ms) })
+}
+
 async function expectOk (response: Response, what: string): Promise<Response> {
   if (!response.ok) {
     throw new Error(`${what}: HTTP ${response.status} ${await response.text()}`)

@@ -20,7 +20,7 @@ import type { Link, Peer } from '@lifeline/sdk'
 import { multiaddr } from '@multiformats/multiaddr'
 import { FAULT_PHASE_MS, STREAM_BEFORE_FAULT_MS, STREAM_INTERVAL_MS, STREAM_MESSAGE_BYTES } from '../shared.js'
 import type { FaultDone, ResultReport } from '../shared.js'
-import { now, requestFault } from './exchange.js'
+import { now, requestFault, sleep } from './exchange.js'
 import { PROTOCOL, startNode, streamPipe } from './libp2p.js'
 import type { Stream } from './libp2p.js'
 import { expectPath, incomingLink, linkPipe, startPeer } from './lifeline.js'
@@ -44,10 +44,6 @@ const POLL_MS = 10
 /** How long to stream before asking for the fault (see FAULT_PHASE_MS). */
 function beforeFault (phaseMs: number): number {
   return STREAM_BEFORE_FAULT_MS + Math.random() * phaseMs
-}
-
-async function sleep (ms: number): Promise<void> {
-  await new Promise((resolve) => { setTimeout(resolve, ms) })
 }
 
 async function waitUntil (check: () => boolean, timeoutMs: number, what: string): Promise<void> {

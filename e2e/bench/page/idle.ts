@@ -14,14 +14,10 @@ import type { Libp2p } from 'libp2p'
 import { multiaddr } from '@multiformats/multiaddr'
 import { IDLE_SETTLE_MS, IDLE_WINDOW_MS } from '../shared.js'
 import type { ResultReport } from '../shared.js'
-import { requestFault } from './exchange.js'
+import { requestFault, sleep } from './exchange.js'
 import { PROTOCOL, startNode } from './libp2p.js'
 import { expectPath, incomingLink, startPeer } from './lifeline.js'
 import type { PageContext } from './scenario.js'
-
-async function sleep (ms: number): Promise<void> {
-  await new Promise((resolve) => { setTimeout(resolve, ms) })
-}
 
 /** Relay 1's bytes in one window after settling, per second. */
 async function relayBytesPerSecond ({ params, mailbox }: PageContext, key: string): Promise<number> {

@@ -184,10 +184,6 @@ export class Hedge {
     if (now - this.answeredAt <= HEDGE_COPY_AFTER_ANSWER_MS) {
       return
     }
-    if (this.copied === 0 && this.next === this.components.buffer.base) {
-      log('the remote answers on %s path %s, not on %s path %s; copying what is unacknowledged',
-        target.tier, target.id, suspect.tier, suspect.id)
-    }
     if (now - this.answeredAt > HEDGE_CONFIRM_MS) {
       const silentMs = Math.round(now - suspect.receivedAt)
       log('%s path %s silent for %d ms while the remote answers on %s path %s; it is dead',
@@ -212,6 +208,9 @@ export class Hedge {
     for (let entry = buffer.at(this.next); entry !== undefined; entry = buffer.at(this.next)) {
       if (this.copied > 0 && this.copied + entry.payload.byteLength > HEDGE_MAX_BYTES) {
         return
+      }
+      if (this.copied === 0) {
+        this.components.log('the remote answers on %s path %s, not on the suspect; copying what is unacknowledged there', target.tier, target.id)
       }
       target.send({ type: FrameType.DATA, seq: entry.seq, payload: entry.payload })
       this.copied += entry.payload.byteLength

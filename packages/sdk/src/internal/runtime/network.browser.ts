@@ -4,10 +4,7 @@
  * its relays now instead of at the idle pace, and finds them dead within seconds).
  * Returns a detach function.
  */
-export interface NetworkHandlers {
-  online(): void
-  offline(): void
-}
+import type { NetworkHandlers } from './network.js'
 
 export function watchNetwork (handlers: NetworkHandlers): () => void {
   const online = (): void => { handlers.online() }
