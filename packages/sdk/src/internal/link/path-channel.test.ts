@@ -5,6 +5,7 @@
 import type { Connection, Stream } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { multiaddr } from '@multiformats/multiaddr'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   CONTROL_FRAMES_BURST,
@@ -12,6 +13,7 @@ import {
   IDLE_PING_INTERVAL_MS,
   MAX_QUEUED_CONTROL_FRAMES,
   PATH_BUSY_MS,
+  PATH_WRITE_BATCH_BYTES,
   PATH_WRITE_STALL_MS,
   PING_INTERVAL_MS,
   WEBRTC_DIRECT_CIRCUIT_WINDOW_BYTES
@@ -276,6 +278,42 @@ describe('PathChannel send window', () => {
     path.acked(8)
     await settle()
     expect(data).toHaveLength(10)
+  })
+
+  it('writes the frames that waited for a drain as one write, up to PATH_WRITE_BATCH_BYTES', async () => {
+    const decoder = new FrameDecoder(1024 * 1024)
+    /** Per write: its bytes and the DATA sequence numbers in it. */
+    const writes: Array<{ bytes: number, seqs: number[] }> = []
+    const stream = Object.assign(new EventTarget(), {
+      id: 's4',
+      inactivityTimeout: 120_000,
+      writableNeedsDrain: false,
+      send (data: Uint8Array | Uint8ArrayList): boolean {
+        writes.push({ bytes: data.byteLength, seqs: decoder.push(data).flatMap(f => f.type === FrameType.DATA ? [f.seq] : []) })
+        // full after every write, until the test drains it
+        stream.writableNeedsDrain = true
+        return false
+      },
+      close: async (): Promise<void> => {},
+      abort: (): void => {}
+    })
+    const path = openOn(circuitThrough('tcp/443/tls/ws'), stream as unknown as Stream)
+    // the path's first ping fills the stream: every frame after it waits
+    const count = 2 * PATH_WRITE_BATCH_BYTES / CHUNK
+    await sendChunks(path, count)
+    expect(writes.flatMap(w => w.seqs)).toEqual([])
+    for (let drains = 0; drains < 4; drains++) {
+      stream.writableNeedsDrain = false
+      stream.dispatchEvent(new Event('drain'))
+      await settle()
+    }
+    const data = writes.filter(w => w.seqs.length > 0)
+    expect(data.flatMap(w => w.seqs)).toEqual(Array.from({ length: count }, (_, i) => i))
+    // a batch stops at the first frame that takes it to PATH_WRITE_BATCH_BYTES or past
+    // (a DATA frame is its payload and 9 bytes: length, type, sequence number)
+    const perBatch = Math.ceil(PATH_WRITE_BATCH_BYTES / (CHUNK + 9))
+    expect(data.map(w => w.seqs.length)).toEqual([perBatch, count - perBatch])
+    expect(data.every(w => w.bytes >= PATH_WRITE_BATCH_BYTES && w.bytes < PATH_WRITE_BATCH_BYTES + CHUNK + 16)).toBe(true)
   })
 
   it('sends everything at once on a circuit over WebSockets (the relay slows the sender itself)', async () => {

@@ -4,7 +4,7 @@
  * when the remote stops answering. What the frames mean is the link's business.
  */
 import type { Connection, Logger, Stream } from '@libp2p/interface'
-import type { Uint8ArrayList } from 'uint8arraylist'
+import { Uint8ArrayList } from 'uint8arraylist'
 import {
   CONTROL_FRAMES_BURST,
   CONTROL_FRAMES_PER_SECOND,
@@ -12,6 +12,7 @@ import {
   LATE_TIMER_MS,
   IDLE_PING_INTERVAL_MS,
   PATH_BUSY_MS,
+  PATH_WRITE_BATCH_BYTES,
   PATH_WRITE_STALL_MS,
   PING_INTERVAL_MS,
   PROBE_MIN_INTERVAL_MS,
@@ -211,11 +212,8 @@ export class PathChannel {
     }
     this.pumping = true
     try {
-      for (let chunks = this.next(); chunks !== undefined; chunks = this.next()) {
-        let writable = true
-        for (const chunk of chunks) {
-          writable = this.stream.send(chunk)
-        }
+      for (let batch = this.nextBatch(); batch !== undefined; batch = this.nextBatch()) {
+        const writable = this.stream.send(batch)
         if (!writable) {
           const stall = deadline({}, PATH_WRITE_STALL_MS, `Writing on the ${this.tier} path (the remote reads nothing)`)
           try {
@@ -239,6 +237,15 @@ export class PathChannel {
     } finally {
       this.pumping = false
     }
+  }
+
+  /** The frames waiting, in sending order, as one write of about PATH_WRITE_BATCH_BYTES at most. */
+  private nextBatch (): Uint8ArrayList | undefined {
+    const batch = new Uint8ArrayList()
+    for (let chunks = this.next(); chunks !== undefined; chunks = batch.byteLength < PATH_WRITE_BATCH_BYTES ? this.next() : undefined) {
+      batch.append(...chunks)
+    }
+    return batch.byteLength > 0 ? batch : undefined
   }
 
   private next (): Uint8Array[] | undefined {
