@@ -14,20 +14,20 @@ const RELAY = '12D3KooWHFrmLWTTDD4NodngtRMEVYtDGW3mcpGXNzJZeRTMM4Aw'
 const links: LinkImpl[] = []
 let connections = 0
 
-function link (direction: LinkDirection, limits: Partial<Pick<LinkInit, 'maxMessageBytes' | 'sendBufferBytes' | 'receiveWindowBytes' | 'pathEvents'>> = {}): LinkImpl {
+function link (direction: LinkDirection, limits: Partial<Pick<LinkInit, 'maxMessageBytes' | 'sendBufferBytes' | 'receiveWindowBytes'>> = {}): LinkImpl {
   const created = new LinkImpl({
     remotePeerId: direction === 'outbound' ? 'B' : 'A',
     direction,
     maxMessageBytes: 1024 * 1024,
     sendBufferBytes: 4 * 1024 * 1024,
     receiveWindowBytes: 5 * 1024 * 1024,
-    pathEvents: new TypedEventEmitter<LinkPathEvents>(),
     ...limits,
     log: logger(`test:link:${direction}`),
     newStream: () => Promise.reject(new Error('not in this test')),
     onClose: () => {},
     onEstablished: () => {},
-    onFrameReceived: () => {}
+    onFrameReceived: () => {},
+    pathEvents: new TypedEventEmitter<LinkPathEvents>()
   })
   links.push(created)
   return created
@@ -215,20 +215,6 @@ describe('Link', () => {
       }
     }
     expect(copies).toEqual([])
-  })
-
-  it('tells the remote of a direct connection reported before any path was ready, once one is', async () => {
-    const pathEvents = new TypedEventEmitter<LinkPathEvents>()
-    const a = link('outbound', { pathEvents })
-    const b = link('inbound')
-    const upAtA: unknown[] = []
-    pathEvents.addEventListener('remote-direct-up', e => { upAtA.push(e) })
-    b.reportDirectUp()
-    await join(a, b, 'relayed')
-    await a.ready()
-    await expect.poll(() => upAtA.length).toBe(1)
-    b.reportDirectUp()
-    await expect.poll(() => upAtA.length).toBe(2)
   })
 
   it('keeps messages sent while it has no path, and delivers them on the next one', async () => {

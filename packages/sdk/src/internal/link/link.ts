@@ -82,8 +82,6 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
   private dataPath: PathChannel | undefined
   private readonly hedge: Hedge
   private lastPath: LinkPath = 'relayed'
-  /** reportDirectUp() was called while no path was ready. */
-  private directUpPending = false
   /** Messages and bytes the application took since the last ack. */
   private unacked = 0
   private unackedBytes = 0
@@ -203,16 +201,9 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
     }, options)
   }
 
-  /**
-   * Tell the remote that a direct connection to it is open on this side; before any
-   * path is ready, as soon as one is.
-   */
+  /** Tell the remote that a direct connection to it is open on this side. */
   reportDirectUp (): void {
-    if (this.active === undefined) {
-      this.directUpPending = true
-      return
-    }
-    this.active.send({ type: FrameType.DIRECT_UP })
+    this.active?.send({ type: FrameType.DIRECT_UP })
   }
 
   async send (data: Uint8Array | string, options: AbortOptions = {}): Promise<void> {
@@ -475,10 +466,6 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
       next.send({ type: FrameType.DATA, seq: entry.seq, payload: entry.payload })
     }
     this.sendAck()
-    if (this.directUpPending) {
-      this.directUpPending = false
-      next.send({ type: FrameType.DIRECT_UP })
-    }
     this.lastPath = next.tier
     if (!this.established) {
       this.established = true

@@ -120,8 +120,6 @@ class FakeNetwork {
   /** How long a circuit through a relay that carries takes, by relay (unset: no time at all). */
   readonly delay = new Map<string, number>()
   direct: 'opens' | 'fails' = 'fails'
-  /** While set, link streams open only once it resolves. */
-  streamsWait: Promise<void> | undefined
   readonly relayConnections = new Map<string, Connection>()
   readonly remoteConnections: Connection[] = []
   private readonly t0 = Date.now()
@@ -137,10 +135,7 @@ class FakeNetwork {
       getConnections: peer => peer.equals(REMOTE)
         ? this.remoteConnections.filter(c => c.status === 'open')
         : [...this.relayConnections.values()].filter(c => c.remotePeer.equals(peer)),
-      newStream: async () => {
-        await this.streamsWait
-        return stream()
-      },
+      newStream: async () => Promise.resolve(stream()),
       relays: remote => {
         this.relaysAskedFor.push(remote.toString())
         return typeof relays === 'function' ? relays(remote) : relays
@@ -383,35 +378,6 @@ describe('route upkeep on the side that opened the link', () => {
     expect(h.link.connections().filter(c => c.direct)).toHaveLength(1)
   })
 
-  it('starts the direct upgrade on the first circuit, while the link stream is still opening', async () => {
-    const h = harness('outbound', { direct: true, relays: [R1] })
-    h.net.direct = 'opens'
-    let openStreams = (): void => {}
-    h.net.streamsWait = new Promise(resolve => { openStreams = resolve })
-    let connected = false
-    const connecting = h.routes.connect(new AbortController().signal).then(() => { connected = true })
-    await vi.advanceTimersByTimeAsync(0)
-    expect(h.net.dials.map(d => d.to)).toEqual(['relay', 'circuit', 'webrtc'])
-    expect(connected).toBe(false)
-    openStreams()
-    await connecting
-    await vi.advanceTimersByTimeAsync(0)
-    expect(h.link.connections().map(c => c.direct).sort()).toEqual([false, true])
-    // start() finds the direct path there and dials no second one
-    h.routes.start()
-    await vi.advanceTimersByTimeAsync(ROUTE_CHECK_INTERVAL_MS)
-    expect(h.net.dials.filter(d => d.to === 'webrtc')).toHaveLength(1)
-  })
-
-  it('does not upgrade early when this side is not to try the direct path', async () => {
-    const h = harness('outbound', { direct: false, relays: [R1] })
-    h.net.direct = 'opens'
-    await h.routes.connect(new AbortController().signal)
-    h.routes.start()
-    await vi.advanceTimersByTimeAsync(ROUTE_CHECK_INTERVAL_MS)
-    expect(h.net.dials.filter(d => d.to === 'webrtc')).toHaveLength(0)
-  })
-
   it('attaches a direct connection libp2p opened by itself as soon as it opens', async () => {
     const h = harness('outbound', { relays: [R1] })
     pathThrough(h, R1)
@@ -501,13 +467,6 @@ describe('the side that accepted the link', () => {
     const opener = pathThrough(h, R1)
     await vi.advanceTimersByTimeAsync(100)
     expect(h.link.connections()).toEqual([opener])
-  })
-
-  it('tells the opener of a direct connection that opened before the link did', () => {
-    const h = harness('inbound')
-    h.net.remoteConnections.push(connection(multiaddr('/ip4/10.0.0.9/udp/1/webrtc-direct'), REMOTE, true))
-    h.routes.start()
-    expect(h.link.directUpReports).toBe(1)
   })
 
   it('tells the opener when a direct connection it dialled opens here', () => {

@@ -101,8 +101,6 @@ export class LinkRoutes {
     this.components = components
     this.backoff = new RouteBackoff(components, { baseMs: ROUTE_BACKOFF_BASE_MS, maxMs: ROUTE_BACKOFF_MAX_MS })
     this.directRetry = new DirectRetryPolicy(components, { baseMs: DIRECT_RETRY_BASE_MS, maxMs: DIRECT_RETRY_MAX_MS })
-    // from the start: the upgrade may begin inside connect(), before start()
-    this.pathEvents.addEventListener('remote-direct-up', this.onRemoteDirectUp)
   }
 
   /**
@@ -123,8 +121,7 @@ export class LinkRoutes {
         settled: () => this.link.usable,
         attempt: async relay => {
           options.onProgress?.({ type: 'dial-relayed', relay: relay.text })
-          // the direct upgrade starts on the first circuit, beside the link stream
-          const failure = await this.dialRoute(relay, combined.signal, () => { this.upgradeIfDue() })
+          const failure = await this.dialRoute(relay, combined.signal)
           if (failure === undefined) {
             options.onProgress?.({ type: 'relayed', relay: relay.text })
           }
@@ -149,12 +146,9 @@ export class LinkRoutes {
     }
     this.running = true
     this.pathEvents.addEventListener('path-lost', this.onPathLost)
+    this.pathEvents.addEventListener('remote-direct-up', this.onRemoteDirectUp)
     this.components.events.addEventListener('connection:open', this.onConnectionOpen)
     this.timer = setInterval(() => { this.check() }, ROUTE_CHECK_INTERVAL_MS)
-    if (this.link.direction === 'inbound' && this.directConnections().some(c => !this.link.hasPathOn(c))) {
-      // the opener's upgrade, started beside its link stream, may have opened before the link did
-      this.link.reportDirectUp()
-    }
     this.check()
   }
 
@@ -223,30 +217,13 @@ export class LinkRoutes {
    * used; a second one is never dialled while one exists or a dial is under way.
    */
   private keepDirect (): void {
-    for (const connection of this.directConnections()) {
+    const direct = this.components.getConnections(this.remote).filter(c => c.direct && c.status === 'open')
+    for (const connection of direct) {
       if (!this.link.hasPathOn(connection)) {
         void this.attachDirect(connection)
       }
     }
-    if (this.link.usable) {
-      this.upgradeIfDue()
-    }
-  }
-
-  private directConnections (): Connection[] {
-    return this.components.getConnections(this.remote).filter(c => c.direct && c.status === 'open')
-  }
-
-  /**
-   * Start the direct upgrade when this side does it, none is under way or open, and
-   * the retry policy allows. Called with a relayed circuit open to the remote (the
-   * WebRTC offer is signalled over it): in connect() as soon as the first circuit is
-   * up, so the offer goes out beside the link stream rather than after the link is
-   * open, and from the periodic check.
-   */
-  private upgradeIfDue (): void {
-    if (this.direct && this.link.direction === 'outbound' && !this.link.closed && !this.stopped.signal.aborted &&
-      this.upgrade === undefined && this.directRetry.due() && this.directConnections().length === 0) {
+    if (this.direct && direct.length === 0 && this.upgrade === undefined && this.directRetry.due() && this.link.usable) {
       void this.upgradeToDirect()
     }
   }
@@ -268,11 +245,11 @@ export class LinkRoutes {
   }
 
   /** Dial a route through `relay` and attach it if the link still wants it; undefined on success. */
-  private async dialRoute (relay: RelayAddress, signal: AbortSignal, onCircuit?: () => void): Promise<RouteFailure | undefined> {
+  private async dialRoute (relay: RelayAddress, signal: AbortSignal): Promise<RouteFailure | undefined> {
     const id = relay.peerId.toString()
     this.dialing.add(id)
     try {
-      const outcome = await dialRelayed(this.components, relay, this.remote, signal, onCircuit)
+      const outcome = await dialRelayed(this.components, relay, this.remote, signal)
       if (!outcome.ok) {
         if (outcome.failure.kind !== 'aborted') {
           this.backoff.failed(id)

@@ -43,11 +43,7 @@ export function circuitAddress (relay: RelayAddress, remote: PeerId): Multiaddr 
   return multiaddr(`${relay.text}/p2p-circuit/p2p/${remote.toString()}`)
 }
 
-/**
- * Dial a route to `remote` through `relay`. `onCircuit` hears of the circuit as soon as
- * it is open, before the link stream: the direct upgrade signals over it meanwhile.
- */
-export async function dialRelayed (components: RelayedDialComponents, relay: RelayAddress, remote: PeerId, signal: AbortSignal, onCircuit?: () => void): Promise<RelayedDialOutcome> {
+export async function dialRelayed (components: RelayedDialComponents, relay: RelayAddress, remote: PeerId, signal: AbortSignal): Promise<RelayedDialOutcome> {
   const relayUp = (): boolean => components.getConnections(relay.peerId).some(c => c.status === 'open')
   const blame = (): 'relay-unreachable' | 'peer-unreachable' => relayUp() ? 'peer-unreachable' : 'relay-unreachable'
 
@@ -72,7 +68,6 @@ export async function dialRelayed (components: RelayedDialComponents, relay: Rel
     }
   }
 
-  onCircuit?.()
   try {
     const stream = await components.newStream(connection, { signal })
     return { ok: true, route: { relay, connection, stream } }
