@@ -32,6 +32,11 @@ export const BULK_BYTES = 20_000_000
 export const FILE_BYTES = 50_000_000
 /** Bulk message size: 64 KiB. */
 export const CHUNK_BYTES = 64 * 1024
+/**
+ * Bytes put through JavaScript ChaCha20-Poly1305 for the cipher figures (relayed
+ * throughput's ceiling): 8 MB, a fraction of a second at the speeds seen here.
+ */
+export const CIPHER_BYTES = 8_000_000
 /** Echo round trips per RTT figure; the figure is their median. */
 export const PINGS = 50
 /** Size of one echo message. */

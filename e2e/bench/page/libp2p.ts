@@ -16,7 +16,7 @@ import { createLibp2p } from 'libp2p'
 import type { Libp2p } from 'libp2p'
 import type { ResultReport } from '../shared.js'
 import { now } from './exchange.js'
-import { ByteReader, answer, firstMessage, measureRtt, measureThroughput, median } from './measure.js'
+import { ByteReader, answer, firstMessage, measureCipher, measureRtt, measureThroughput, median } from './measure.js'
 import type { Pipe } from './measure.js'
 import type { PageContext } from './scenario.js'
 
@@ -90,6 +90,10 @@ async function runA ({ params, mailbox }: PageContext): Promise<ResultReport> {
   const rtt = await measureRtt(pipe)
   metrics.rttMs = median(rtt)
   metrics.throughputMBps = await measureThroughput(pipe, mailbox)
+  if (!direct) {
+    // after the transfer, with both pages quiet: the relayed figure's ceiling
+    Object.assign(metrics, measureCipher())
+  }
   return { scenario: params.scenario, metrics, samples: { rttMs: rtt } }
 }
 

@@ -3,7 +3,8 @@
  * message, echo round trips, and a bulk transfer. Browser A runs `measureRtt` and
  * `measureThroughput`; browser B runs `answer`, which expects exactly that sequence.
  */
-import { BULK_BYTES, CHUNK_BYTES, FILE_BYTES, FIRST_MESSAGE, PING_BYTES, PINGS } from '../shared.js'
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { BULK_BYTES, CHUNK_BYTES, CIPHER_BYTES, FILE_BYTES, FIRST_MESSAGE, PING_BYTES, PINGS } from '../shared.js'
 import { now } from './exchange.js'
 import { profiled } from './profile.js'
 import type { Mailbox } from './exchange.js'
@@ -138,6 +139,38 @@ export async function measureThroughput (pipe: Pipe, mailbox: Mailbox): Promise<
     return mailbox.getNumber('bulk-at')
   })
   return BULK_BYTES / 1e6 / ((receivedAt - started) / 1000)
+}
+
+/**
+ * The JavaScript cipher both stacks run in a browser (@noble/ciphers' ChaCha20-Poly1305,
+ * behind Noise), by itself in this page: MB/s sealing and opening CIPHER_BYTES in
+ * CHUNK_BYTES messages, as Noise does (a fresh nonce per message). On a relayed path
+ * every byte is sealed twice by the sending page (end to end, then to the relay) and
+ * opened twice by the receiving one, so half of the smaller figure is what a relayed
+ * transfer could reach if the pages did nothing else.
+ */
+export function measureCipher (): { cipherSealMBps: number, cipherOpenMBps: number } {
+  const key = crypto.getRandomValues(new Uint8Array(32))
+  const plaintext = crypto.getRandomValues(new Uint8Array(CHUNK_BYTES))
+  const nonce = (n: number): Uint8Array => {
+    const bytes = new Uint8Array(12)
+    new DataView(bytes.buffer).setUint32(4, n, true)
+    return bytes
+  }
+  const messages = Math.ceil(CIPHER_BYTES / CHUNK_BYTES)
+  const sealed: Uint8Array[] = []
+  let started = performance.now()
+  for (let n = 0; n < messages; n++) {
+    sealed.push(chacha20poly1305(key, nonce(n)).encrypt(plaintext))
+  }
+  const sealMs = performance.now() - started
+  started = performance.now()
+  for (let n = 0; n < messages; n++) {
+    chacha20poly1305(key, nonce(n)).decrypt(sealed[n] ?? new Uint8Array())
+  }
+  const openMs = performance.now() - started
+  const mb = messages * CHUNK_BYTES / 1e6
+  return { cipherSealMBps: mb / (sealMs / 1000), cipherOpenMBps: mb / (openMs / 1000) }
 }
 
 /**

@@ -81,6 +81,18 @@ const ROWS: Row[] = [
     }
   },
   {
+    label: 'JS ChaCha20-Poly1305 alone in a page, seal (64 KiB messages), MB/s',
+    figures: {
+      libp2p: { name: 'cipherSealMBps', from: ['libp2p-relayed', 'cipherSealMBps'] }
+    }
+  },
+  {
+    label: 'JS ChaCha20-Poly1305 alone in a page, open (64 KiB messages), MB/s',
+    figures: {
+      libp2p: { name: 'cipherOpenMBps', from: ['libp2p-relayed', 'cipherOpenMBps'] }
+    }
+  },
+  {
     label: '50 MB file direct: MB/s',
     figures: { lifeline: { name: 'fileDirectMBps', from: ['lifeline', 'fileMBps'] } }
   },
@@ -176,6 +188,7 @@ export const NOTES = [
   'The relay (lifeline-relay, namespace A) has no circuit caps, unlike libp2p\'s defaults (128 KiB and 2 min per circuit), so js-libp2p\'s relayed figures exist at all.',
   'Lifeline\'s first message travels over the relay (usable at once); js-libp2p\'s goes over the WebRTC connection it dialled (<relay>/p2p-circuit/webrtc/p2p/<B>); "relay only" dials <relay>/p2p-circuit/p2p/<B> (Lifeline: direct: false).',
   'RTCDataChannel: ordered, reliable, bufferedAmount watermarks 1 MiB/4 MiB, descriptions sent at the first ICE candidate through the bench server; its connection time runs from new RTCPeerConnection() to the channel\'s open event.',
+  'JS ChaCha20-Poly1305: the cipher behind Noise in both stacks in a browser (@noble/ciphers), measured by itself in page A of the js-libp2p relayed scenario after its transfer (8 MB in 64 KiB messages). Each relayed byte is sealed twice by the sending page (end to end, then to the relay) and opened twice by the receiving one, so half of the smaller of the two figures bounds relayed throughput for either stack on this machine, before any other work.',
   'Failover: A streams 16-byte numbered messages to B, one every 5 ms; after 1.5 s plus a random part of one liveness-check interval (Lifeline\'s path pings: 0-0.5 s; js-libp2p\'s connection monitor: 0-10 s, so its figure does not depend on the bench\'s fixed timing) the runner breaks the path; B notes each arrival and the run fails unless every message arrived once and in order. The gap is the longest time between consecutive arrivals whose later arrival came after the fault (the stream\'s own jitter before the fault is kept as maxGapBeforeFaultMs in faultRuns). Direct: a direct link (one relay), UDP dropped in B\'s namespace with nftables. Relay: both peers direct: false with relays [r1, r2] (two relay processes in namespace A, each peer reserved on both), and the runner SIGKILLs the relay whose port received the most bytes in 400 ms of the stream (nftables counters in namespace A), then restarts it after the run; faultRuns says which (killedRelay) and the bytes behind the choice. A gap no longer than maxGapBeforeFaultMs means the failover did not show above the stream\'s own jitter.',
   'Dead path detected: from the moment the UDP block was in place (nft returned) until A\'s link reported pathchange to relayed; B\'s own detection is in faultRuns (deadPathDetectBMs). js-libp2p (default config, same stream over a WebRTC connection dialled through the relay) has no failover, so it has no gap figure: its stream dies with the connection; its detection time is until that connection\'s close event, from its connection monitor (a ping every 10 s, adaptive timeout) or ICE, whichever comes first. RTCDataChannel has no figure here: it would only be ICE\'s own consent timeout.',
   'Relay transports: the relayed scenario again with both peers on one address of a third relay, which serves WSS (TLS on TCP 443, a certificate from a CA made for the run and trusted by both browsers\' NSS databases) and WebRTC-Direct (UDP 4443); "ws" is the plain WebSocket relay of the other rows. The page fails the run unless status() shows the relay held over that transport.',
