@@ -139,15 +139,17 @@ export const WEBRTC_DIRECT_CIRCUIT_WINDOW_BYTES = 192 * 1024
  * Yamux sends each write it has window for as a frame of its own, the receiver answers
  * every frame with a window update, and Noise cuts every frame into 65,519-byte
  * messages plus a short tail; each of those Noise messages is two WebSocket messages
- * from a browser (length, then ciphertext), on both legs of a relayed path. Writing
+ * from a browser (length, then ciphertext), on both legs of a relayed path. Written
  * frame by frame after a drain, a relayed 20 MB transfer in `pnpm bench` went out as
  * about 310 Yamux frames (one per 64 KiB message) where plain js-libp2p sent 17, and
- * the receiver sent 2.4 times as many WebSocket messages; batched, 33 frames, and
- * 12.3-12.8 MB/s became 14.5-15.6 beside js-libp2p's 14.0-16.0 in the same runs. The
- * batch only references the frames (no copy): the bound keeps one write from holding
- * the stream's write buffer long past what a window update frees.
+ * the receiver sent 2.4 times as many WebSocket messages. Batched, a relayed transfer
+ * ran at 13.2-14.4 MB/s where it had 11.8-13.3 (js-libp2p: 14.8-18.7 and 12.4-16.7 in
+ * the same runs). 1 MiB batches carried no more but arrive in bursts: a Yamux frame is
+ * handed on only once all of it is in, and the 50 MB file's longest pause at the
+ * receiver grew from 28-43 ms to 178-211 ms; with 256 KiB it is 44-48 ms. The batch
+ * only references the frames (no copy).
  */
-export const PATH_WRITE_BATCH_BYTES = 1024 * 1024
+export const PATH_WRITE_BATCH_BYTES = 256 * 1024
 
 /**
  * Probes (pings sent early, see HEDGE_PROBE_AFTER_MS) go out at most this often on one
