@@ -82,15 +82,11 @@ const ROWS: Row[] = [
   },
   {
     label: 'JS ChaCha20-Poly1305 alone in a page, seal (64 KiB messages), MB/s',
-    figures: {
-      libp2p: { name: 'cipherSealMBps', from: ['libp2p-relayed', 'cipherSealMBps'] }
-    }
+    figures: { libp2p: { name: 'cipherSealMBps', from: ['libp2p-relayed', 'cipherSealMBps'] } }
   },
   {
     label: 'JS ChaCha20-Poly1305 alone in a page, open (64 KiB messages), MB/s',
-    figures: {
-      libp2p: { name: 'cipherOpenMBps', from: ['libp2p-relayed', 'cipherOpenMBps'] }
-    }
+    figures: { libp2p: { name: 'cipherOpenMBps', from: ['libp2p-relayed', 'cipherOpenMBps'] } }
   },
   {
     label: '50 MB file direct: MB/s',
