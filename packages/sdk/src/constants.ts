@@ -142,7 +142,7 @@ export const WEBRTC_DIRECT_CIRCUIT_WINDOW_BYTES = 192 * 1024
  * from a browser (length, then ciphertext), on both legs of a relayed path. Written
  * frame by frame after a drain, a relayed 20 MB transfer in `pnpm bench` went out as
  * about 310 Yamux frames (one per 64 KiB message) where plain js-libp2p sent 17, and
- * the receiver sent 2.4 times as many WebSocket messages. Batched, a relayed transfer
+ * the receiver sent 1.8-2.9 times as many WebSocket messages. Batched, a relayed transfer
  * ran at 13.2-14.4 MB/s where it had 11.8-13.3 (js-libp2p: 14.8-18.7 and 12.4-16.7 in
  * the same runs). 1 MiB batches carried no more but arrive in bursts: a Yamux frame is
  * handed on only once all of it is in, and the 50 MB file's longest pause at the

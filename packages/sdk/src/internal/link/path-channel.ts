@@ -239,7 +239,7 @@ export class PathChannel {
     }
   }
 
-  /** The frames waiting, in sending order, as one write of about PATH_WRITE_BATCH_BYTES at most. */
+  /** The frames waiting, in sending order, as one write: frames join it while it is under PATH_WRITE_BATCH_BYTES. */
   private nextBatch (): Uint8ArrayList | undefined {
     const batch = new Uint8ArrayList()
     for (let chunks = this.next(); chunks !== undefined; chunks = batch.byteLength < PATH_WRITE_BATCH_BYTES ? this.next() : undefined) {
