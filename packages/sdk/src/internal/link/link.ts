@@ -43,10 +43,11 @@ export interface LinkInit {
    */
   onEstablished(link: LinkImpl): void
   /**
-   * Called for every frame received on a relayed path, with its relay (proof that the
-   * relay forwards), and whether it is data (a message or an ack) rather than a ping.
+   * Called for every frame received, with the relay of a relayed path (proof that the
+   * relay forwards; undefined on a direct path), and whether it is data (a message or
+   * an ack) rather than a ping.
    */
-  onFrameReceived(relayPeerId: string, data: boolean): void
+  onFrameReceived(relayPeerId: string | undefined, data: boolean): void
   /** Where the link reports happenings on its paths, for the routes that keep them. */
   pathEvents: TypedEventTarget<LinkPathEvents>
 }
@@ -297,9 +298,7 @@ export class LinkImpl extends TypedEventEmitter<LinkEvents> implements Link {
   }
 
   private onFrame (path: PathChannel, frame: Frame): void {
-    if (path.relayPeerId !== undefined) {
-      this.init.onFrameReceived(path.relayPeerId, frame.type === FrameType.DATA || frame.type === FrameType.ACK)
-    }
+    this.init.onFrameReceived(path.relayPeerId, frame.type === FrameType.DATA || frame.type === FrameType.ACK)
     switch (frame.type) {
       case FrameType.HELLO:
         this.onHello(path, frame)

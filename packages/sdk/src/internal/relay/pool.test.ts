@@ -211,6 +211,27 @@ describe('RelayPool health', () => {
     h.pool.stop()
   })
 
+  it('does not count pings that time out while link data arrives on another path (this page is busy receiving)', async () => {
+    const h = harness()
+    h.pool.start()
+    await vi.advanceTimersByTimeAsync(2_000)
+    h.setPing('silent')
+    // a bulk transfer over a direct path (no relay): this relay forwards nothing
+    for (let t = 0; t < 10_000; t += 50) {
+      h.pool.heardFrom(undefined, true)
+      await vi.advanceTimersByTimeAsync(50)
+    }
+    expect(h.statuses.some(s => s.state === 'down')).toBe(false)
+    // pings on another path are not data: they excuse nothing
+    const quiet = setInterval(() => { h.pool.heardFrom(undefined, false) }, 50)
+    try {
+      expect(await msUntilDown(h, RELAY_IDLE_PING_INTERVAL_MS + 10_000)).toBeLessThanOrEqual(RELAY_IDLE_PING_INTERVAL_MS + 4_300)
+    } finally {
+      clearInterval(quiet)
+    }
+    h.pool.stop()
+  })
+
   it('never has more than RELAY_PINGS_IN_FLIGHT pings to one relay unanswered', async () => {
     const h = harness()
     h.pool.start()

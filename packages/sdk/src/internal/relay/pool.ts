@@ -86,6 +86,8 @@ export class RelayPool {
   private readonly components: RelayPoolComponents
   private readonly onChange: (status: RelayStatus) => void
   private running = false
+  /** When link data (messages or acks) last arrived on any path of any link. */
+  private linkDataAt = -Infinity
   private pingTimer: ReturnType<typeof setInterval> | undefined
   private retryTimer: ReturnType<typeof setTimeout> | undefined
 
@@ -143,10 +145,18 @@ export class RelayPool {
   }
 
   /**
-   * Circuit data relayed by `relayPeerId` has just arrived: the relay is alive and
-   * forwarding, so a ping of it that times out meanwhile waited behind that data.
+   * A link frame has just arrived, relayed by `relayPeerId` (undefined: on a direct
+   * path). The relay is alive and forwarding, so a ping of it that times out meanwhile
+   * waited behind that data; and while link data arrives on any path this page is
+   * busy receiving, so no ping that times out meanwhile counts (see RelayLiveness).
    */
-  heardFrom (relayPeerId: string, data: boolean): void {
+  heardFrom (relayPeerId: string | undefined, data: boolean): void {
+    if (data) {
+      this.linkDataAt = this.components.now()
+    }
+    if (relayPeerId === undefined) {
+      return
+    }
     for (const entry of this.entries) {
       if (entry.relay.peerId.toString() === relayPeerId) {
         entry.heardAt = this.components.now()
@@ -361,7 +371,7 @@ export class RelayPool {
         return
       }
       const lateBy = this.components.now() - sentAt - timeout
-      const verdict = entry.liveness.missed(lateBy, entry.heardAt > sentAt)
+      const verdict = entry.liveness.missed(lateBy, entry.heardAt > sentAt || this.linkDataAt > sentAt)
       if (verdict === 'dead') {
         const dead = new Error(`relay did not answer ${RELAY_PING_MISSES_TO_DEAD} pings in a row (${Math.round(timeout)} ms each)`, { cause: err })
         this.fail(entry, dead)
