@@ -121,7 +121,6 @@ export const HEDGE_CHECK_INTERVAL_MS = 25
  */
 export const HEDGE_MAX_BYTES = 256 * 1024
 
-
 /**
  * Message bytes a link may have unacknowledged on a relayed path whose relay it reaches
  * over WebRTC-Direct. A data channel has no receive flow control, so a relay cannot slow

@@ -92,6 +92,17 @@ function harness (): Harness {
   }
 }
 
+/**
+ * Link frames arriving every 50 ms for `ms` on the fake clock, through `relayPeerId`
+ * (undefined: on a direct path); `data`: messages or acks, not pings.
+ */
+async function framesFor (h: Harness, relayPeerId: string | undefined, data: boolean, ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 50) {
+    h.pool.heardFrom(relayPeerId, data)
+    await vi.advanceTimersByTimeAsync(50)
+  }
+}
+
 /** Advances the fake clock in 50 ms steps until the relay is down; the ms that took, or Infinity. */
 async function msUntilDown (h: Harness, limitMs: number): Promise<number> {
   const from = Date.now()
@@ -138,18 +149,12 @@ describe('RelayPool health', () => {
     expect(h.pings() - idleFrom).toBe(5)
     // link data through the relay: the next ping comes at the busy pace
     const busyFrom = h.pings()
-    for (let t = 0; t < RELAY_PING_INTERVAL_MS * 10; t += 50) {
-      h.pool.heardFrom(RELAY_ID, true)
-      await vi.advanceTimersByTimeAsync(50)
-    }
+    await framesFor(h, RELAY_ID, true, RELAY_PING_INTERVAL_MS * 10)
     expect(h.pings() - busyFrom).toBeGreaterThanOrEqual(9)
     // pings alone through it (an idle link's keep-alives) do not make it busy
     await vi.advanceTimersByTimeAsync(RELAY_BUSY_MS)
     const quietFrom = h.pings()
-    for (let t = 0; t < RELAY_IDLE_PING_INTERVAL_MS * 2; t += 50) {
-      h.pool.heardFrom(RELAY_ID, false)
-      await vi.advanceTimersByTimeAsync(50)
-    }
+    await framesFor(h, RELAY_ID, false, RELAY_IDLE_PING_INTERVAL_MS * 2)
     expect(h.pings() - quietFrom).toBeLessThanOrEqual(3)
     h.pool.stop()
   })
@@ -200,10 +205,7 @@ describe('RelayPool health', () => {
     await vi.advanceTimersByTimeAsync(2_000)
     h.setPing('silent')
     // a bulk transfer through the relay: frames keep arriving, pongs do not
-    for (let t = 0; t < 10_000; t += 50) {
-      h.pool.heardFrom(RELAY_ID, true)
-      await vi.advanceTimersByTimeAsync(50)
-    }
+    await framesFor(h, RELAY_ID, true, 10_000)
     expect(h.statuses.some(s => s.state === 'down')).toBe(false)
     // the data stops too: now it is silence; pings sent while data still arrived may be
     // excused, the next three are not
@@ -217,10 +219,7 @@ describe('RelayPool health', () => {
     await vi.advanceTimersByTimeAsync(2_000)
     h.setPing('silent')
     // a bulk transfer over a direct path (no relay): this relay forwards nothing
-    for (let t = 0; t < 10_000; t += 50) {
-      h.pool.heardFrom(undefined, true)
-      await vi.advanceTimersByTimeAsync(50)
-    }
+    await framesFor(h, undefined, true, 10_000)
     expect(h.statuses.some(s => s.state === 'down')).toBe(false)
     // pings on another path are not data: they excuse nothing
     const quiet = setInterval(() => { h.pool.heardFrom(undefined, false) }, 50)
